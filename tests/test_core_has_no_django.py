@@ -19,7 +19,9 @@ def _imported_modules(path: pathlib.Path) -> set[str]:
 
 def test_no_module_under_core_imports_django():
     offenders = {
-        str(path.relative_to(CORE)): sorted(m for m in _imported_modules(path) if m.split(".")[0] in {"django", "ninja"})
+        str(path.relative_to(CORE)): sorted(
+            m for m in _imported_modules(path) if m.split(".")[0] in {"django", "ninja"}
+        )
         for path in CORE.rglob("*.py")
     }
     offenders = {k: v for k, v in offenders.items() if v}

@@ -20,8 +20,14 @@ class ScoringError(FusiontrackError, ValueError):
     Carries the item, the offending value and the allowed range so callers can point at it.
     """
 
-    def __init__(self, message: str, *, item: str | None = None, value: object = None,
-                 allowed: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        item: str | None = None,
+        value: object = None,
+        allowed: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.item = item
         self.value = value
