@@ -24,8 +24,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check fusiontrack tests benchmarks
 	$(BIN)/mypy fusiontrack/core
 
+# Tests run on SQLite; when FUSIONTRACK_TEST_DATABASE_URL is set (CI sets it), every test that
+# touches the database (marker django_db) runs again on that PostgreSQL server.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$FUSIONTRACK_TEST_DATABASE_URL" ]; then \
+	  echo "== database tests again on PostgreSQL ($$FUSIONTRACK_TEST_DATABASE_URL) =="; \
+	  DATABASE_URL="$$FUSIONTRACK_TEST_DATABASE_URL" $(BIN)/python -m pytest -m django_db $(PYTEST_ARGS); \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -1,0 +1,1 @@
+"""Human-readable output (text tables, later PDFs) built on the core's results."""
