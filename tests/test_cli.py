@@ -1,0 +1,171 @@
+"""The `fusiontrack` command line, run in-process with click's CliRunner.
+
+Persona: Maria, a research coordinator, scores a paper-questionnaire export and compares
+baseline with 12 months.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fusiontrack.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "fusiontrack" / "examples"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_instruments_lists_every_instrument_with_version_and_licence(runner):
+    result = runner.invoke(main, ["instruments"])
+    assert result.exit_code == 0, result.output
+    for instrument_id in (
+        "odi",
+        "nrs",
+        "comi_back",
+        "eq5d5l",
+        "promis29",
+        "global_outcome",
+        "nass_satisfaction",
+        "work_status",
+    ):
+        assert instrument_id in result.output
+    assert "2.1a" in result.output
+
+
+def test_score_adds_the_named_columns_and_keeps_the_input(runner, tmp_path):
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(main, ["score", str(EXAMPLES / "baseline.csv"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out, dtype={"errors": str}, keep_default_na=False)
+    source = pd.read_csv(EXAMPLES / "baseline.csv")
+    assert list(scored.columns[: len(source.columns)]) == list(source.columns)
+    for column in (
+        "odi",
+        "odi_band",
+        "odi_answered",
+        "nrs_back",
+        "nrs_leg",
+        "eq5d5l_index",
+        "errors",
+    ):
+        assert column in scored.columns
+    first = scored.iloc[0]
+    # SYN-001: ODI sections 2,2,2,2,3,4,2,2,3,3 -> 25 / 50 x 100 = 50.0
+    assert float(first["odi"]) == pytest.approx(50.0)
+    assert int(first["odi_answered"]) == 10
+    # EQ-5D-5L 32234, England (Devlin 2018): 1 - .076 - .050 - .050 - .084 - .285 = 0.455
+    assert float(first["eq5d5l_index"]) == pytest.approx(0.455, abs=5e-4)
+    assert (scored["errors"] == "").all()
+    # SYN-004 left ODI section 8 blank: scored on 9 sections
+    assert int(scored.iloc[3]["odi_answered"]) == 9
+
+
+def test_score_marks_a_bad_row_and_strict_exits_non_zero(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient_id,odi_1,nrs_back\nA,3,4\nB,7,4\nC,2,11\n")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(main, ["score", str(bad), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out, keep_default_na=False)
+    assert scored.loc[0, "errors"] == ""
+    assert "odi_1" in scored.loc[1, "errors"] and "7" in scored.loc[1, "errors"]
+    assert "nrs_back" in scored.loc[2, "errors"] and "11" in scored.loc[2, "errors"]
+    strict = runner.invoke(main, ["score", str(bad), "-o", str(out), "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_score_missing_file_is_a_usage_error_not_a_traceback(runner, tmp_path):
+    result = runner.invoke(main, ["score", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_score_unknown_value_set_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(
+        main,
+        [
+            "score",
+            str(EXAMPLES / "baseline.csv"),
+            "-o",
+            str(tmp_path / "o.csv"),
+            "--value-set",
+            "atlantis",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "atlantis" in result.output
+
+
+def test_score_with_usa_value_set(runner, tmp_path):
+    out = tmp_path / "us.csv"
+    result = runner.invoke(
+        main, ["score", str(EXAMPLES / "baseline.csv"), "-o", str(out), "--value-set", "usa"]
+    )
+    assert result.exit_code == 0, result.output
+    # 32234, USA (Pickard 2019): 1 - .122 - .089 - .068 - .098 - .299 = 0.324
+    assert pd.read_csv(out).loc[0, "eq5d5l_index"] == pytest.approx(0.324, abs=5e-4)
+
+
+def test_score_header_only_file_writes_a_header(runner, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("patient_id,odi_1\n")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(main, ["score", str(empty), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "errors" in out.read_text().splitlines()[0]
+
+
+def test_compare_prints_per_patient_classification_and_summary(runner, tmp_path):
+    out = tmp_path / "compare.csv"
+    result = runner.invoke(
+        main,
+        [
+            "compare",
+            str(EXAMPLES / "baseline.csv"),
+            str(EXAMPLES / "followup_12m.csv"),
+            "--key",
+            "patient_id",
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "SYN-001" in result.output
+    assert "Summary" in result.output and "odi" in result.output
+    per_patient = pd.read_csv(out)
+    assert len(per_patient) == 20
+    syn8 = per_patient.set_index("patient_id").loc["SYN-008"]
+    assert syn8["odi_change"] > 0  # SYN-008 got worse: higher ODI
+    assert syn8["odi_category"] == "worsened"
+
+
+def test_compare_without_the_key_column_fails_clearly(runner):
+    result = runner.invoke(
+        main,
+        [
+            "compare",
+            str(EXAMPLES / "baseline.csv"),
+            str(EXAMPLES / "followup_12m.csv"),
+            "--key",
+            "mrn",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "no column 'mrn'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_compare_rejects_duplicate_patients(runner, tmp_path):
+    dup = tmp_path / "dup.csv"
+    dup.write_text("patient_id,odi_1,odi_2\nA,1,1\nA,2,2\n")
+    result = runner.invoke(main, ["compare", str(dup), str(dup), "--key", "patient_id"])
+    assert result.exit_code == 1
+    assert "more than one row" in result.output
