@@ -1,0 +1,7 @@
+"""Staff UI routes."""
+
+from __future__ import annotations
+
+app_name = "registry"
+
+urlpatterns: list = []
