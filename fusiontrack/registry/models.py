@@ -100,7 +100,8 @@ class Episode(ClinicalRecord):
     """One planned fusion: the path from evaluation to follow-up complete (or withdrawn).
 
     ``stage``/``stage_entered_on`` are the current stage (history in StageEvent); ``surgery_date``
-    is copied from the Operation so the follow-up schedule and worklist need no join.
+    is copied from the (first) Operation so the follow-up schedule and worklist need no join;
+    ``planned_surgery_date`` is the scheduled date before that.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="episodes")
@@ -110,6 +111,11 @@ class Episode(ClinicalRecord):
     stage_entered_on = models.DateField()
     opened_on = models.DateField()
     surgery_date = models.DateField(null=True, blank=True)
+    planned_surgery_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Scheduled date; the follow-up plan uses it until the operation is recorded.",
+    )
     surgeon = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
