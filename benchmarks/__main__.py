@@ -11,6 +11,7 @@ import sys
 
 BENCHMARKS = {
     "scoring": "benchmarks.scoring_bench",
+    "radiology": "benchmarks.radiology_bench",
     "registry": "benchmarks.registry_bench",
 }
 
