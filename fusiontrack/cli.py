@@ -278,5 +278,35 @@ def demo_command(no_serve: bool, patients: int, port: int | None) -> None:
     run_demo(serve=not no_serve, patients=patients, port=port)
 
 
+# --- commands contributed by the apps ------------------------------------------------------------
+
+#: Modules that contribute commands: each defines `COMMANDS`, a list of click commands, and
+#: imports Django lazily inside the commands so `fusiontrack score` stays fast.
+COMMAND_MODULES = (
+    "fusiontrack.registry.cli",
+    "fusiontrack.portal.cli",
+    "fusiontrack.imaging.cli",
+    "fusiontrack.interop.cli",
+    "fusiontrack.security.cli",
+    "fusiontrack.insight.cli",
+)
+
+
+def _register_app_commands() -> None:
+    import importlib
+    import importlib.util
+
+    for name in COMMAND_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+        except ModuleNotFoundError:  # the app itself does not exist (yet)
+            continue
+        for command in importlib.import_module(name).COMMANDS:
+            main.add_command(command)
+
+
+_register_app_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
