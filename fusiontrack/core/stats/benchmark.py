@@ -32,6 +32,7 @@ Method:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
@@ -64,8 +65,9 @@ def _binomial_quantile_interpolated(p: float, n: FloatArray, target: float) -> F
 
     r = smallest count with F(r) ≥ p; α = (F(r) − p) / (F(r) − F(r − 1)); limit = (r − α)/n,
     which makes the limit move smoothly with n instead of jumping between integers.
-    (Formula as recalled from Spiegelhalter 2005, Appendix A.1.1; checked here only against
-    hand computation, not against the paper's text.)
+    Spiegelhalter 2005, Appendix A.1.1 (step 4) — not checked against the paper's own text;
+    the same formula is used by an independent implementation (GitHub oizin/funnelplot,
+    `contAdjustBin`, citing that step), and tests check it against hand computation.
     """
     r = sps.binom.ppf(p, n, target)
     f_r = sps.binom.cdf(r, n, target)
@@ -250,10 +252,11 @@ class RiskAdjustedBenchmark:
         oe = observed / expected
         rsr = oe * target
         sampling_var = target**2 * table["var_o"].to_numpy(float) / expected**2
+        tau2 = 0.0
         if len(table) >= 2:
-            tau2 = float(combine_effects(rsr, sampling_var, method_re="dl").tau2)
-        else:
-            tau2 = 0.0
+            with warnings.catch_warnings():  # its unused random-effects CI may take √ of < 0
+                warnings.simplefilter("ignore", RuntimeWarning)
+                tau2 = float(combine_effects(rsr, sampling_var, method_re="dl").tau2)
         reliability = tau2 / (tau2 + sampling_var)
         adjusted = reliability * rsr + (1.0 - reliability) * target
         funnel = funnel_limits(

@@ -79,12 +79,18 @@ class BaselineRow:
 
 
 def _weighted_mean_var(values: FloatArray, weights: FloatArray) -> tuple[float, float]:
-    keep = ~np.isnan(values)
-    if not keep.any() or weights[keep].sum() == 0:
+    """Weighted mean and sample variance (Σw(x − m)² / (V₁ − V₂/V₁), V₁ = Σw, V₂ = Σw²),
+    which is the usual n − 1 variance when all weights are equal (as in Austin 2009)."""
+    keep = ~np.isnan(values) & (weights > 0)
+    v1 = float(weights[keep].sum())
+    if v1 == 0:
         return NAN, NAN
     mean = float(np.average(values[keep], weights=weights[keep]))
-    var = float(np.average((values[keep] - mean) ** 2, weights=weights[keep]))
-    return mean, var
+    v2 = float(np.sum(weights[keep] ** 2))
+    denominator = v1 - v2 / v1
+    if denominator <= 0:
+        return mean, NAN
+    return mean, float(np.sum(weights[keep] * (values[keep] - mean) ** 2) / denominator)
 
 
 def _smd(mean1: float, var1: float, mean0: float, var0: float) -> float:
