@@ -66,3 +66,26 @@ class RadiologyError(FusiontrackError, ValueError):
     def __init__(self, message: str, *, landmark: str | None = None) -> None:
         super().__init__(message)
         self.landmark = landmark
+
+
+class ProtocolError(FusiontrackError, ValueError):
+    """A clinic protocol (preparation and recovery plan defaults) is malformed.
+
+    Carries the dotted path of the first offending field and every problem found, so a clinic
+    editing its protocol can fix them all in one go.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        problems: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problems = problems
+
+
+class PlanError(FusiontrackError, ValueError):
+    """The inputs for a patient preparation or recovery plan are invalid."""
