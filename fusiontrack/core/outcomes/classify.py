@@ -187,7 +187,7 @@ def _kernel(measure: Measure, tset: ThresholdSet, b: FloatArray, f: FloatArray) 
     assessable = np.isfinite(b) & np.isfinite(f)
     change = np.where(assessable, f - b, np.nan)
     improvement = np.where(assessable, b - f, np.nan) if measure.lower_is_better else change
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         percent = np.where(assessable & (b != 0), 100.0 * improvement / np.abs(b), np.nan)
     rules = resolved_thresholds(tset, measure.id)
     flags = {

@@ -8,7 +8,7 @@ table, so missing follow-ups never count as failures.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import pandas as pd
@@ -49,12 +49,25 @@ class OutcomeSummary:
     categories: Mapping[str, int]
 
     def to_dict(self) -> dict[str, object]:
-        out = asdict(self)
-        out["categories"] = dict(self.categories)
+        """Plain JSON-ready values; each rate as {numerator, denominator, percent} or None."""
+        out: dict[str, object] = {
+            "measure": self.measure,
+            "threshold_set": self.threshold_set,
+            "n": self.n,
+            "n_assessable": self.n_assessable,
+        }
         for flag in ("mcid", "scb", "pass_", "worsened"):
-            rate = getattr(self, flag)
-            if rate is not None:
-                out[flag]["percent"] = rate.percent
+            rate: Rate | None = getattr(self, flag)
+            out[flag] = (
+                None
+                if rate is None
+                else {
+                    "numerator": rate.numerator,
+                    "denominator": rate.denominator,
+                    "percent": rate.percent,
+                }
+            )
+        out["categories"] = dict(self.categories)
         return out
 
 
