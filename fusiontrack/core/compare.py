@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from fusiontrack.core.errors import FusiontrackError
-from fusiontrack.core.outcomes import MEASURES, classify_change_batch
+from fusiontrack.core.outcomes import MEASURES, classify_change_batch, summarise
+from fusiontrack.core.outcomes.summary import OutcomeSummary, Rate
 
 #: Columns of the per-measure classification copied into the per-patient table, in order.
 RESULT_COLUMNS = (
@@ -63,7 +64,7 @@ def compare_frames(
         followup[[key, *measures]], on=key, how="inner", suffixes=("_baseline", "_followup")
     )
     out = pd.DataFrame({key: paired[key].to_numpy()})
-    summary_rows = []
+    results = []
     for measure in measures:
         before = pd.to_numeric(paired[f"{measure}_baseline"], errors="coerce").to_numpy(float)
         after = pd.to_numeric(paired[f"{measure}_followup"], errors="coerce").to_numpy(float)
@@ -71,25 +72,25 @@ def compare_frames(
         for column in RESULT_COLUMNS:
             name = "pass" if column == "pass_" else column
             out[f"{measure}_{name}"] = result[column].to_numpy()
-        summary_rows.append(_summarise(measure, result))
+        results.append(result)
     per_patient = out[out[[f"{m}_change" for m in measures]].notna().any(axis=1)]
-    return Comparison(per_patient.reset_index(drop=True), pd.DataFrame(summary_rows))
+    summaries = summarise(pd.concat(results, ignore_index=True))
+    summary = pd.DataFrame([_summary_row(summaries[m]) for m in measures if m in summaries])
+    return Comparison(per_patient.reset_index(drop=True), summary)
 
 
-def _summarise(measure: str, result: pd.DataFrame) -> dict[str, object]:
-    assessable = result["change"].notna()
-    n = int(assessable.sum())
-    row: dict[str, object] = {"measure": measure, "pairs": n}
-    for column, name in (
+def _summary_row(summary: OutcomeSummary) -> dict[str, object]:
+    row: dict[str, object] = {"measure": summary.measure, "pairs": summary.n_assessable}
+    for flag, name in (
         ("mcid", "mcid"),
         ("scb", "scb"),
         ("pass_", "pass"),
         ("worsened", "worsened"),
     ):
-        flags = result.loc[assessable, column]
-        defined = flags.notna()
-        hits = int(flags[defined].astype(bool).sum())
-        row[f"{name}_n"] = hits
-        row[f"{name}_of"] = int(defined.sum())
-        row[f"{name}_pct"] = round(100.0 * hits / int(defined.sum()), 1) if defined.any() else None
+        rate: Rate | None = getattr(summary, flag)
+        row[f"{name}_n"] = None if rate is None else rate.numerator
+        row[f"{name}_of"] = None if rate is None else rate.denominator
+        row[f"{name}_pct"] = (
+            None if rate is None or rate.percent is None else round(rate.percent, 1)
+        )
     return row

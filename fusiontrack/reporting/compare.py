@@ -22,7 +22,11 @@ def _fmt(value: object) -> str:
 def format_table(per_patient: pd.DataFrame, *, limit: int = 20) -> str:
     """One line per patient and measure: baseline → follow-up, change and category."""
     key = per_patient.columns[0]
-    measures = [c[: -len("_change")] for c in per_patient.columns if c.endswith("_change")]
+    measures = [
+        c[: -len("_change")]
+        for c in per_patient.columns
+        if c.endswith("_change") and not c.endswith("_percent_change")
+    ]
     rows = per_patient if limit <= 0 else per_patient.head(limit)
     lines = [
         f"{key:<14} {'measure':<14} {'before':>8} {'after':>8} {'change':>8} "

@@ -91,9 +91,10 @@ def summarise(results: pd.DataFrame) -> dict[str, OutcomeSummary]:
         ):
             values = group[flag].astype("boolean")
             defined = values.notna()
-            rates[flag] = (
-                Rate(int(values[defined].sum()), int(defined.sum())) if rules[kind] else None
-            )
+            # Without a deterioration rule, `worsened` falls back on the MCID (classify.py),
+            # so its rate exists whenever an MCID does.
+            has_rule = bool(rules[kind]) or (flag == "worsened" and bool(rules["mcid"]))
+            rates[flag] = Rate(int(values[defined].sum()), int(defined.sum())) if has_rule else None
         counts = group["category"].value_counts()
         out[str(measure)] = OutcomeSummary(
             measure=str(measure),
