@@ -103,7 +103,8 @@ def update_record(
 
 @transaction.atomic
 def delete_record(request: HttpRequest | None, obj: models.Model, *, role: str) -> None:
-    _audit(request, "delete", obj, role, changes=audit.diff(audit.snapshot(obj), {}))
+    removed = {name: [value, None] for name, value in audit.snapshot(obj).items()}
+    _audit(request, "delete", obj, role, changes=removed)
     episode = getattr(obj, "episode", None)
     obj.delete()
     if isinstance(obj, Operation) and episode is not None:
