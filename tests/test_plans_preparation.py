@@ -360,3 +360,10 @@ def test_message_keys_refuse_typos():
     with pytest.raises(KeyError):
         Text("hold.nonexistent")
     assert MESSAGES["literal"] == "{text}"
+
+
+def test_skipped_days_across_a_month_end_name_both_months():
+    plan = preparation_plan(date(2025, 3, 2), datetime(2025, 3, 2, 7, 0), ["apixaban"])
+    assert "Do not take it on Fri 28 February and Sat 1 March or on the day of your surgery" in (
+        str(plan.medications[0].text)
+    )
