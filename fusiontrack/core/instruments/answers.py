@@ -1,0 +1,230 @@
+"""Validation of one answer, and of a whole column of answers, against an item's allowed values.
+
+Both paths share one rule set so that single-response and batch scoring accept exactly the same
+answers and word their errors identically. Blank, None and NaN mean "not answered".
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from fusiontrack.core.errors import ScoringError
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+ObjectArray = NDArray[np.object_]
+
+
+def format_value(raw: object) -> str:
+    """How a rejected answer is quoted in messages: numbers plainly, text in quotes."""
+    if isinstance(raw, bool | np.bool_):
+        return str(bool(raw))
+    if isinstance(raw, numbers.Real | Decimal):
+        value = float(raw)
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    text = repr(raw.strip() if isinstance(raw, str) else raw)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+@dataclass(frozen=True)
+class AnswerCheck:
+    """What an item accepts: a numeric progression or range, a set of numbers, or a set of codes.
+
+    `coerce` turns one raw answer into a float (for coded items: the option's index) or None when
+    unanswered, raising ScoringError otherwise. `accepts_array` is the vectorised equivalent for
+    numbers that are already floats.
+    """
+
+    item_id: str
+    item_label: str
+    allowed: str
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    number_set: frozenset[float] | None = None
+    codes: tuple[str, ...] | None = None
+
+    @classmethod
+    def for_numbers(cls, item_id: str, label: str, values: Sequence[float]) -> AnswerCheck:
+        """An item whose options are numbers; a regular progression is checked arithmetically."""
+        ordered = sorted(values)
+        steps = {b - a for a, b in itertools.pairwise(ordered)}
+        if len(ordered) >= 2 and len(steps) == 1:
+            step = steps.pop()
+            if step == 1 and ordered[0].is_integer():
+                allowed = (
+                    f"a whole number from {_number_text(ordered[0])} to {_number_text(ordered[-1])}"
+                )
+            else:
+                allowed = "one of " + ", ".join(_number_text(v) for v in ordered)
+            return cls(item_id, label, allowed, ordered[0], ordered[-1], step)
+        allowed = "one of " + ", ".join(_number_text(v) for v in ordered)
+        return cls(item_id, label, allowed, number_set=frozenset(ordered))
+
+    @classmethod
+    def for_range(
+        cls, item_id: str, label: str, minimum: float, maximum: float, step: float | None
+    ) -> AnswerCheck:
+        low, high = _number_text(minimum), _number_text(maximum)
+        if step == 1 and minimum.is_integer():
+            allowed = f"a whole number from {low} to {high}"
+        elif step is None:
+            allowed = f"a number from {low} to {high}"
+        else:
+            allowed = f"a number from {low} to {high} in steps of {_number_text(step)}"
+        return cls(item_id, label, allowed, minimum, maximum, step)
+
+    @classmethod
+    def for_codes(cls, item_id: str, label: str, codes: Sequence[str]) -> AnswerCheck:
+        return cls(item_id, label, "one of " + ", ".join(codes), codes=tuple(codes))
+
+    # -- single answers -------------------------------------------------------------------------
+
+    def error(self, raw: object, problem: str) -> ScoringError:
+        return ScoringError(
+            f"{self.item_label} ({self.item_id}): {format_value(raw)} {problem}; allowed: "
+            f"{self.allowed}. Correct the answer, or leave it blank if it was not answered.",
+            item=self.item_id,
+            value=raw,
+            allowed=self.allowed,
+        )
+
+    def accepts(self, value: float) -> bool:
+        if self.number_set is not None:
+            return value in self.number_set
+        assert self.minimum is not None and self.maximum is not None
+        if not self.minimum <= value <= self.maximum:
+            return False
+        return self.step is None or ((value - self.minimum) / self.step).is_integer()
+
+    def coerce(self, raw: object) -> float | None:
+        """The answer as a float (a coded answer as its option index), or None when unanswered."""
+        if raw is None or raw is pd.NA or raw is pd.NaT:
+            return None
+        if self.codes is not None:
+            return self._coerce_code(raw)
+        kind = type(raw)
+        if kind is int or kind is float:
+            value = float(raw)  # type: ignore[arg-type]
+        elif isinstance(raw, bool | np.bool_):
+            raise self.error(raw, "is not a number")
+        elif isinstance(raw, str):
+            text = raw.strip()
+            if not text:
+                return None
+            try:
+                value = float(text)
+            except ValueError:
+                raise self.error(raw, "is not a number") from None
+        elif isinstance(raw, numbers.Real | Decimal):
+            value = float(raw)
+        else:
+            raise self.error(raw, "is not a number")
+        if value != value:  # NaN: unanswered
+            return None
+        if not self.accepts(value):
+            raise self.error(raw, "is not an allowed answer")
+        return value
+
+    def _coerce_code(self, raw: object) -> float | None:
+        assert self.codes is not None
+        if isinstance(raw, float) and raw != raw:
+            return None
+        if isinstance(raw, str):
+            text = raw.strip()
+            if not text:
+                return None
+            if text in self.codes:
+                return float(self.codes.index(text))
+        raise self.error(raw, "is not an allowed answer")
+
+    # -- columns --------------------------------------------------------------------------------
+
+    def accepts_array(self, values: FloatArray) -> BoolArray:
+        """Vectorised `accepts` for non-NaN floats (same arithmetic, so the same verdicts)."""
+        if self.number_set is not None:
+            return np.isin(values, np.fromiter(self.number_set, dtype=np.float64))
+        assert self.minimum is not None and self.maximum is not None
+        with np.errstate(invalid="ignore"):
+            ok = (values >= self.minimum) & (values <= self.maximum)
+            if self.step is not None:
+                steps = (values - self.minimum) / self.step
+                ok &= np.floor(steps) == steps
+        return np.asarray(ok, dtype=np.bool_)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One item's answers for a batch: floats with NaN where unanswered or rejected."""
+
+    values: FloatArray
+    bad: BoolArray
+    bad_text: ObjectArray  # one message per bad row, in row order
+
+
+def _empty_text() -> ObjectArray:
+    return np.empty(0, dtype=object)
+
+
+def coerce_column(check: AnswerCheck, series: pd.Series | None, n: int) -> Column:
+    """Validate a column of answers without a Python loop over rows.
+
+    Clean numeric columns are checked with array arithmetic; anything else (text, mixed types) is
+    factorised and each distinct raw value goes through `coerce`, the single-answer function.
+    """
+    if series is None:
+        return Column(np.full(n, np.nan), np.zeros(n, dtype=np.bool_), _empty_text())
+    if check.codes is None and series.dtype.kind in "iuf":
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        answered = ~np.isnan(values)
+        bad = answered & ~check.accepts_array(values)
+        if not bad.any():
+            return Column(values, bad, _empty_text())
+        values = np.where(bad, np.nan, values)
+        return Column(values, bad, _messages_for(check, series.to_numpy()[bad]))
+    return _coerce_by_distinct_value(check, series, n)
+
+
+def _messages_for(check: AnswerCheck, raws: NDArray[np.generic]) -> ObjectArray:
+    codes, uniques = pd.factorize(pd.Series(raws, dtype=object), use_na_sentinel=False)
+    texts = np.empty(len(uniques), dtype=object)
+    for i, raw in enumerate(uniques):
+        try:
+            check.coerce(raw)
+        except ScoringError as exc:
+            texts[i] = str(exc)
+    return np.asarray(texts[codes], dtype=object)
+
+
+def _coerce_by_distinct_value(check: AnswerCheck, series: pd.Series, n: int) -> Column:
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    size = len(uniques)
+    by_value = np.full(size + 1, np.nan)  # last slot: pandas' missing sentinel (-1)
+    is_bad = np.zeros(size + 1, dtype=np.bool_)
+    texts = np.empty(size + 1, dtype=object)
+    for i, raw in enumerate(uniques):
+        try:
+            value = check.coerce(raw)
+        except ScoringError as exc:
+            is_bad[i] = True
+            texts[i] = str(exc)
+        else:
+            by_value[i] = np.nan if value is None else value
+    index = np.where(codes < 0, size, codes)
+    bad = is_bad[index]
+    return Column(by_value[index], bad, np.asarray(texts[index[bad]], dtype=object))
