@@ -149,8 +149,12 @@ def build_patient(
         role="surgeon",
     )
     services.change_stage(
-        None, episode, stage="recovery", entered_on=surgery + dt.timedelta(days=3),
-        role="surgeon", user=surgeon,
+        None,
+        episode,
+        stage="recovery",
+        entered_on=surgery + dt.timedelta(days=3),
+        role="surgeon",
+        user=surgeon,
     )
     episode.refresh_from_db()
     offsets = {"baseline": -10, "6w": 42, "3m": 91, "6m": 182, "12m": 365}
@@ -158,26 +162,49 @@ def build_patient(
     for timepoint, total in series.items():
         day = surgery + dt.timedelta(days=offsets[timepoint])
         services.save_response(
-            None, episode=episode, instrument_id="odi", timepoint=timepoint, responded_on=day,
-            answers=odi_answers(total), entry_mode="staff", role="surgeon", entered_by=surgeon,
+            None,
+            episode=episode,
+            instrument_id="odi",
+            timepoint=timepoint,
+            responded_on=day,
+            answers=odi_answers(total),
+            entry_mode="staff",
+            role="surgeon",
+            entered_by=surgeon,
         )
         services.save_response(
-            None, episode=episode, instrument_id="nrs", timepoint=timepoint, responded_on=day,
-            answers={"nrs_back": 7 if timepoint == "baseline" else 3, "nrs_leg": 8 if
-                     timepoint == "baseline" else 2},
-            entry_mode="phone", role="surgeon", entered_by=surgeon,
+            None,
+            episode=episode,
+            instrument_id="nrs",
+            timepoint=timepoint,
+            responded_on=day,
+            answers={
+                "nrs_back": 7 if timepoint == "baseline" else 3,
+                "nrs_leg": 8 if timepoint == "baseline" else 2,
+            },
+            entry_mode="phone",
+            role="surgeon",
+            entered_by=surgeon,
         )
     for i in range(extra_responses):
         services.save_response(
-            None, episode=episode, instrument_id="nrs", timepoint="6m",
+            None,
+            episode=episode,
+            instrument_id="nrs",
+            timepoint="6m",
             responded_on=surgery + dt.timedelta(days=170 + i % 20),
             answers={"nrs_back": i % 11, "nrs_leg": (i + 3) % 11},
-            entry_mode="staff", role="surgeon", entered_by=surgeon,
+            entry_mode="staff",
+            role="surgeon",
+            entered_by=surgeon,
         )
     for i in range(complications):
         Complication.objects.create(
-            episode=episode, occurred_on=surgery + dt.timedelta(days=5 + i),
-            category="urinary_retention", clavien_dindo="I", resolved=True,
+            episode=episode,
+            occurred_on=surgery + dt.timedelta(days=5 + i),
+            category="urinary_retention",
+            clavien_dindo="I",
+            resolved=True,
         )
     return PatientRecord(patient, episode, operation)
 

@@ -79,9 +79,7 @@ def test_access_matrix(name, personas, anna, client, today):
             got.append(client.post(url, data).status_code)
         else:
             got.append(client.get(url).status_code)
-    assert dict(zip(PERSONAS, got, strict=True)) == dict(
-        zip(PERSONAS, MATRIX[name], strict=True)
-    )
+    assert dict(zip(PERSONAS, got, strict=True)) == dict(zip(PERSONAS, MATRIX[name], strict=True))
 
 
 def test_outsider_cannot_change_another_sites_record_by_posting(personas, anna, client, today):

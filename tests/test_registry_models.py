@@ -25,8 +25,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_mrn_is_unique_per_site_but_may_repeat_across_sites(personas):
-    common = {"given_name": "A", "family_name": "B", "date_of_birth": dt.date(1970, 1, 1),
-              "sex": "male"}
+    common = {
+        "given_name": "A",
+        "family_name": "B",
+        "date_of_birth": dt.date(1970, 1, 1),
+        "sex": "male",
+    }
     Patient.objects.create(site=personas.north, mrn="123", **common)
     Patient.objects.create(site=personas.south, mrn="123", **common)
     with pytest.raises(IntegrityError):
@@ -114,16 +118,23 @@ def test_every_write_is_audited_with_old_and_new_values(anna):
 
 def test_hospital_stay_computes_length_of_stay(anna):
     stay = HospitalStay.objects.create(
-        episode=anna.episode, admission_date=dt.date(2025, 3, 3),
-        discharge_date=dt.date(2025, 3, 7), destination="home",
+        episode=anna.episode,
+        admission_date=dt.date(2025, 3, 3),
+        discharge_date=dt.date(2025, 3, 7),
+        destination="home",
     )
     assert stay.length_of_stay_days == 4
 
 
 def test_reference_trajectories_give_median_and_iqr_per_time_point(personas, today):
     for i, (b, f) in enumerate([(20, 10), (22, 12), (24, 8), (26, 14), (30, 16)]):
-        build_patient(personas.north, personas.sofia, mrn=f"R-{i}", today=today,
-                      odi_series={"baseline": b, "12m": f})
+        build_patient(
+            personas.north,
+            personas.sofia,
+            mrn=f"R-{i}",
+            today=today,
+            odi_series={"baseline": b, "12m": f},
+        )
     written = services.refresh_reference_trajectories(min_n=5)
     assert written > 0
     ref = ReferenceTrajectory.objects.get(measure="odi", group="all", timepoint="baseline")

@@ -30,9 +30,13 @@ def _count(client, url):
 def test_patient_page_queries_do_not_grow_with_the_record(personas, client_for, today):
     small = build_patient(personas.north, personas.sofia, mrn="Q-1", today=today)
     large = build_patient(
-        personas.north, personas.sofia, mrn="Q-2", today=today,
+        personas.north,
+        personas.sofia,
+        mrn="Q-2",
+        today=today,
         odi_series={"baseline": 25, "6w": 20, "3m": 16, "6m": 12, "12m": 10},
-        extra_responses=40, complications=12,
+        extra_responses=40,
+        complications=12,
     )
     client = client_for(personas.sofia)
     n_small = _count(client, reverse("registry:patient_detail", args=[small.patient.pk]))
@@ -47,7 +51,8 @@ def test_worklist_queries_do_not_grow_with_the_number_of_rows(personas, client_f
 
     def open_windows():
         FollowUp.objects.filter(timepoint="24m").update(
-            window_opens_on=today - dt.timedelta(days=5), due_on=today,
+            window_opens_on=today - dt.timedelta(days=5),
+            due_on=today,
             window_closes_on=today + dt.timedelta(days=30),
         )
 

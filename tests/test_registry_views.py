@@ -48,7 +48,8 @@ def test_surgeon_sees_her_overdue_follow_up_on_the_worklist(personas, anna, clie
 
 def test_worklist_never_shows_another_sites_patients(personas, anna, client_for, today):
     FollowUp.objects.filter(episode=anna.episode, timepoint="24m").update(
-        window_opens_on=today - dt.timedelta(days=20), due_on=today,
+        window_opens_on=today - dt.timedelta(days=20),
+        due_on=today,
         window_closes_on=today + dt.timedelta(days=40),
     )
     response = client_for(personas.kim).get(reverse("registry:worklist"))
@@ -59,11 +60,18 @@ def test_worklist_never_shows_another_sites_patients(personas, anna, client_for,
 
 def test_worklist_lists_missing_baseline_and_stalled_episodes(personas, client_for, today):
     patient = Patient.objects.create(
-        site=personas.north, mrn="N-2002", given_name="Bo", family_name="Dahl",
-        date_of_birth=dt.date(1958, 2, 2), sex="male",
+        site=personas.north,
+        mrn="N-2002",
+        given_name="Bo",
+        family_name="Dahl",
+        date_of_birth=dt.date(1958, 2, 2),
+        sex="male",
     )
     Episode.objects.create(
-        patient=patient, site=personas.north, stage="preparation", opened_on=today,
+        patient=patient,
+        site=personas.north,
+        stage="preparation",
+        opened_on=today,
         stage_entered_on=today - dt.timedelta(days=120),
     )
     client = client_for(personas.omar)
@@ -106,7 +114,10 @@ def test_viewing_a_patient_page_is_audited(personas, anna, client_for):
     client_for(personas.omar).get(patient_url(anna), HTTP_USER_AGENT="pytest-tablet")
     event = AuditEvent.objects.filter(action="read").latest("id")
     assert (event.username, event.role, event.object_type, event.patient_id_ref) == (
-        "omar", "coordinator", "patient", anna.patient.pk
+        "omar",
+        "coordinator",
+        "patient",
+        anna.patient.pk,
     )
     assert event.user_agent == "pytest-tablet"
     assert event.ip_address == "127.0.0.1"
@@ -116,10 +127,15 @@ def test_surgeon_adds_a_complication_and_sees_it_on_the_timeline(personas, anna,
     client = client_for(personas.sofia)
     url = reverse("registry:record_create", args=[anna.episode.pk, "complication"])
     assert client.get(url).status_code == 200
-    response = client.post(url, {
-        "occurred_on": (today - dt.timedelta(days=380)).isoformat(),
-        "category": "ssi_superficial", "clavien_dindo": "II", "reported_by": "clinician",
-    })
+    response = client.post(
+        url,
+        {
+            "occurred_on": (today - dt.timedelta(days=380)).isoformat(),
+            "category": "ssi_superficial",
+            "clavien_dindo": "II",
+            "reported_by": "clinician",
+        },
+    )
     assert response.status_code == 302
     complication = Complication.objects.get(episode=anna.episode)
     assert complication.get_category_display() == "Superficial surgical site infection"
@@ -131,10 +147,16 @@ def test_surgeon_adds_a_complication_and_sees_it_on_the_timeline(personas, anna,
 def test_invalid_form_shows_clear_messages_and_saves_nothing(personas, anna, client_for, today):
     client = client_for(personas.sofia)
     url = reverse("registry:record_create", args=[anna.episode.pk, "complication"])
-    response = client.post(url, {
-        "occurred_on": today.isoformat(), "category": "other", "clavien_dindo": "I",
-        "reported_by": "patient", "resolved_on": (today - dt.timedelta(days=2)).isoformat(),
-    })
+    response = client.post(
+        url,
+        {
+            "occurred_on": today.isoformat(),
+            "category": "other",
+            "clavien_dindo": "I",
+            "reported_by": "patient",
+            "resolved_on": (today - dt.timedelta(days=2)).isoformat(),
+        },
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert errors["resolved_on"] == ["Resolution is before the complication."]
@@ -144,10 +166,15 @@ def test_invalid_form_shows_clear_messages_and_saves_nothing(personas, anna, cli
 
 def test_operation_form_requires_a_cage_for_interbody_approaches(personas, anna, client_for, today):
     url = reverse("registry:record_create", args=[anna.episode.pk, "operation"])
-    response = client_for(personas.sofia).post(url, {
-        "operation_date": today.isoformat(), "levels": "L5-S1", "approach": "alif",
-        "technique": "open",
-    })
+    response = client_for(personas.sofia).post(
+        url,
+        {
+            "operation_date": today.isoformat(),
+            "levels": "L5-S1",
+            "approach": "alif",
+            "technique": "open",
+        },
+    )
     assert response.context["form"].errors["interbody_cage"] == [
         "An interbody fusion approach places a cage."
     ]
@@ -155,14 +182,23 @@ def test_operation_form_requires_a_cage_for_interbody_approaches(personas, anna,
 
 def test_edit_of_a_stale_record_shows_a_conflict(personas, anna, client_for, today):
     complication = Complication.objects.create(
-        episode=anna.episode, occurred_on=today - dt.timedelta(days=390),
-        category="durotomy", clavien_dindo="I", version=3,
+        episode=anna.episode,
+        occurred_on=today - dt.timedelta(days=390),
+        category="durotomy",
+        clavien_dindo="I",
+        version=3,
     )
     url = reverse("registry:record_edit", args=["complication", complication.pk])
-    response = client_for(personas.sofia).post(url, {
-        "occurred_on": complication.occurred_on.isoformat(), "category": "durotomy",
-        "clavien_dindo": "IIIb", "reported_by": "clinician", "version": "2",
-    })
+    response = client_for(personas.sofia).post(
+        url,
+        {
+            "occurred_on": complication.occurred_on.isoformat(),
+            "category": "durotomy",
+            "clavien_dindo": "IIIb",
+            "reported_by": "clinician",
+            "version": "2",
+        },
+    )
     assert response.status_code == 200
     assert "Someone else saved this record" in response.content.decode()
     assert Complication.objects.get(pk=complication.pk).clavien_dindo == "I"
@@ -170,8 +206,10 @@ def test_edit_of_a_stale_record_shows_a_conflict(personas, anna, client_for, tod
 
 def test_delete_asks_first_then_removes_and_audits(personas, anna, client_for, today):
     complication = Complication.objects.create(
-        episode=anna.episode, occurred_on=today - dt.timedelta(days=390),
-        category="durotomy", clavien_dindo="I",
+        episode=anna.episode,
+        occurred_on=today - dt.timedelta(days=390),
+        category="durotomy",
+        clavien_dindo="I",
     )
     client = client_for(personas.sofia)
     url = reverse("registry:record_delete", args=["complication", complication.pk])
@@ -188,8 +226,12 @@ def test_staff_enter_a_phone_questionnaire_scored_by_the_core(personas, anna, cl
     assert b"Oswestry" in client.get(url).content
     form = client.get(url + "?instrument=odi")
     assert form.status_code == 200
-    data = {"instrument": "odi", "timepoint": "24m", "responded_on": today.isoformat(),
-            "entry_mode": "phone"}
+    data = {
+        "instrument": "odi",
+        "timepoint": "24m",
+        "responded_on": today.isoformat(),
+        "entry_mode": "phone",
+    }
     data.update({f"item_{k}": f"{float(v)}" for k, v in odi_answers(5).items()})
     response = client.post(url, data)
     assert response.status_code == 302
@@ -200,10 +242,17 @@ def test_staff_enter_a_phone_questionnaire_scored_by_the_core(personas, anna, cl
 
 def test_bad_questionnaire_answer_is_a_form_error_not_a_crash(personas, anna, client_for, today):
     url = reverse("registry:response_create", args=[anna.episode.pk])
-    response = client_for(personas.omar).post(url, {
-        "instrument": "nrs", "timepoint": "24m", "responded_on": today.isoformat(),
-        "entry_mode": "staff", "item_nrs_back": "14", "item_nrs_leg": "3",
-    })
+    response = client_for(personas.omar).post(
+        url,
+        {
+            "instrument": "nrs",
+            "timepoint": "24m",
+            "responded_on": today.isoformat(),
+            "entry_mode": "staff",
+            "item_nrs_back": "14",
+            "item_nrs_leg": "3",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["items"].errors
     assert "item_nrs_back" in errors
@@ -213,42 +262,75 @@ def test_bad_questionnaire_answer_is_a_form_error_not_a_crash(personas, anna, cl
 
 def test_staff_cannot_mark_their_entry_as_patient_entered(personas, anna, client_for, today):
     url = reverse("registry:response_create", args=[anna.episode.pk])
-    response = client_for(personas.omar).post(url, {
-        "instrument": "nrs", "timepoint": "24m", "responded_on": today.isoformat(),
-        "entry_mode": "patient", "item_nrs_back": "2", "item_nrs_leg": "3",
-    })
+    response = client_for(personas.omar).post(
+        url,
+        {
+            "instrument": "nrs",
+            "timepoint": "24m",
+            "responded_on": today.isoformat(),
+            "entry_mode": "patient",
+            "item_nrs_back": "2",
+            "item_nrs_leg": "3",
+        },
+    )
     assert "entry_mode" in response.context["header"].errors
 
 
 def test_create_patient_and_episode_then_change_stage(personas, client_for, today):
     client = client_for(personas.sofia)
-    response = client.post(reverse("registry:patient_create") + f"?site={personas.north.pk}", {
-        "site": personas.north.pk, "mrn": "N-3003", "given_name": "Carl", "family_name": "Ek",
-        "date_of_birth": "1966-06-06", "sex": "male", "preferred_language": "en",
-        "consent_registry": "on", "consent_registry_date": today.isoformat(),
-    })
+    response = client.post(
+        reverse("registry:patient_create") + f"?site={personas.north.pk}",
+        {
+            "site": personas.north.pk,
+            "mrn": "N-3003",
+            "given_name": "Carl",
+            "family_name": "Ek",
+            "date_of_birth": "1966-06-06",
+            "sex": "male",
+            "preferred_language": "en",
+            "consent_registry": "on",
+            "consent_registry_date": today.isoformat(),
+        },
+    )
     assert response.status_code == 302, response.context["form"].errors
     patient = Patient.objects.get(mrn="N-3003")
     assert patient.site == personas.north
-    response = client.post(reverse("registry:episode_create", args=[patient.pk]), {
-        "title": "L5–S1 ALIF", "opened_on": today.isoformat(), "surgeon": personas.sofia.pk,
-    })
+    response = client.post(
+        reverse("registry:episode_create", args=[patient.pk]),
+        {
+            "title": "L5–S1 ALIF",
+            "opened_on": today.isoformat(),
+            "surgeon": personas.sofia.pk,
+        },
+    )
     assert response.status_code == 302
     episode = Episode.objects.get(patient=patient)
     assert (episode.stage, episode.site_id) == ("evaluation", personas.north.pk)
-    client.post(reverse("registry:stage_change", args=[episode.pk]), {
-        "stage": "conservative_care", "entered_on": today.isoformat(),
-    })
+    client.post(
+        reverse("registry:stage_change", args=[episode.pk]),
+        {
+            "stage": "conservative_care",
+            "entered_on": today.isoformat(),
+        },
+    )
     episode.refresh_from_db()
     assert episode.stage == "conservative_care"
     assert episode.stage_events.count() == 2
 
 
 def test_duplicate_mrn_is_refused_with_a_message(personas, anna, client_for):
-    response = client_for(personas.sofia).post(reverse("registry:patient_create"), {
-        "site": personas.north.pk, "mrn": "N-1001", "given_name": "X", "family_name": "Y",
-        "date_of_birth": "1970-01-01", "sex": "female", "preferred_language": "en",
-    })
+    response = client_for(personas.sofia).post(
+        reverse("registry:patient_create"),
+        {
+            "site": personas.north.pk,
+            "mrn": "N-1001",
+            "given_name": "X",
+            "family_name": "Y",
+            "date_of_birth": "1970-01-01",
+            "sex": "female",
+            "preferred_language": "en",
+        },
+    )
     assert response.context["form"].errors["mrn"] == [
         "Another patient at this site already has this MRN."
     ]
@@ -264,8 +346,13 @@ def test_reference_trajectory_is_drawn_when_cached(personas, client_for, today):
     from fusiontrack.registry.services import refresh_reference_trajectories
 
     records = [
-        build_patient(personas.north, personas.sofia, mrn=f"T-{i}", today=today,
-                      odi_series={"baseline": 20 + i, "3m": 14 + i, "12m": 10 + i})
+        build_patient(
+            personas.north,
+            personas.sofia,
+            mrn=f"T-{i}",
+            today=today,
+            odi_series={"baseline": 20 + i, "3m": 14 + i, "12m": 10 + i},
+        )
         for i in range(5)
     ]
     refresh_reference_trajectories(min_n=5)

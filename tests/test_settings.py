@@ -17,8 +17,10 @@ STRONG_KEY = "k3Y-" + "x9!Qz7#Lm2@Wv5$Rb8%Tn4^Hc6&Jd1*Fg0(Ps3)Ue7_Ya2+Oi9=" * 2
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("FUSIONTRACK_", "DATABASE"))}
-    base.update({"FUSIONTRACK_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE":
-                 "fusiontrack.settings"}, **env)
+    base.update(
+        {"FUSIONTRACK_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "fusiontrack.settings"},
+        **env,
+    )
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
     )
@@ -36,18 +38,24 @@ def production_env(**overrides: str) -> dict[str, str]:
 
 
 def test_production_with_nothing_configured_fails_closed_with_named_checks(tmp_path):
-    result = run(["manage.py", "check"], tmp_path, FUSIONTRACK_ENV="production",
-                 FUSIONTRACK_DEBUG="1")
+    result = run(
+        ["manage.py", "check"], tmp_path, FUSIONTRACK_ENV="production", FUSIONTRACK_DEBUG="1"
+    )
     assert result.returncode != 0
-    for check_id in ("fusiontrack.E001", "fusiontrack.E002", "fusiontrack.E003",
-                     "fusiontrack.E005"):
+    for check_id in (
+        "fusiontrack.E001",
+        "fusiontrack.E002",
+        "fusiontrack.E003",
+        "fusiontrack.E005",
+    ):
         assert check_id in result.stderr
     assert "HINT: Set FUSIONTRACK_SECRET_KEY" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path,
-                 **production_env())
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, **production_env()
+    )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
@@ -56,8 +64,12 @@ def test_sqlite_in_production_needs_the_explicit_override(tmp_path):
     env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     refused = run(["manage.py", "check", "--deploy"], tmp_path, **env)
     assert "fusiontrack.E003" in refused.stderr
-    allowed = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path,
-                  FUSIONTRACK_ALLOW_SQLITE_IN_PRODUCTION="1", **env)
+    allowed = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        tmp_path,
+        FUSIONTRACK_ALLOW_SQLITE_IN_PRODUCTION="1",
+        **env,
+    )
     assert allowed.returncode == 0, allowed.stderr
 
 
