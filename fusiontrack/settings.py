@@ -26,6 +26,11 @@ FUSIONTRACK_DEBUG
 FUSIONTRACK_SECURE_SSL_REDIRECT, FUSIONTRACK_HSTS_SECONDS, FUSIONTRACK_TRUST_X_FORWARDED_PROTO
     Production transport security (defaults: redirect on, one year of HSTS, proxy header
     not trusted).
+FUSIONTRACK_TIME_ZONE
+    The clinic's zone (e.g. ``Europe/Stockholm``) for "today" and displayed times; data is
+    stored in UTC whatever it is. Default ``UTC``.
+FUSIONTRACK_STALLED_<STAGE>_DAYS
+    Worklist: days in one stage before an episode counts as stalled (clinic protocol).
 FUSIONTRACK_CSRF_TRUSTED_ORIGINS
     Comma-separated origins (``https://registry.example.org``) when served behind a proxy.
 """
@@ -214,7 +219,8 @@ LOGIN_REDIRECT_URL = "registry:worklist"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = "UTC"
+# Storage is always UTC (USE_TZ); this zone only decides "today" and how times are shown.
+TIME_ZONE = env_str("FUSIONTRACK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

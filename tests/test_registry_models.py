@@ -144,3 +144,17 @@ def test_reference_trajectories_give_median_and_iqr_per_time_point(personas, tod
         measure="odi", group="diagnosis:degenerative_spondylolisthesis", timepoint="12m"
     )
     assert by_diagnosis.median == 24.0
+
+
+def test_refresh_command_reports_the_rows_written(personas, today):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for i in range(5):
+        build_patient(personas.north, personas.sofia, mrn=f"C-{i}", today=today)
+    out = StringIO()
+    call_command("refresh_reference_trajectories", stdout=out)
+    assert out.getvalue().strip() == (
+        f"{ReferenceTrajectory.objects.count()} reference trajectory rows written."
+    )

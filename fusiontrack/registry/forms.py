@@ -129,9 +129,21 @@ class EpisodeForm(RecordForm):
 
 
 class StageForm(forms.Form):
-    stage = forms.ChoiceField(choices=vocab.EPISODE_STAGES)
-    entered_on = forms.DateField(widget=DATE, label="Since")
-    note = forms.CharField(max_length=300, required=False, help_text="Required when withdrawn.")
+    stage = forms.ChoiceField(
+        choices=vocab.EPISODE_STAGES, widget=forms.Select(attrs={"aria-label": "New stage"})
+    )
+    entered_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "Since"}, format="%Y-%m-%d"),
+        label="Since",
+    )
+    note = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Required when withdrawn.",
+        widget=forms.TextInput(
+            attrs={"aria-label": "Note (required when withdrawn)", "placeholder": "Note"}
+        ),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
