@@ -158,3 +158,18 @@ def test_refresh_command_reports_the_rows_written(personas, today):
     assert out.getvalue().strip() == (
         f"{ReferenceTrajectory.objects.count()} reference trajectory rows written."
     )
+
+
+def test_stored_follow_up_statuses_agree_with_the_core_schedule(anna, today):
+    """The worklist reads statuses from stored dates; they must match core.schedule's."""
+    from fusiontrack.core.schedule import timepoint_statuses
+    from fusiontrack.registry.scheduling import display_status
+
+    surgery = Episode.objects.get(pk=anna.episode.pk).surgery_date
+    pending = list(FollowUp.objects.filter(episode=anna.episode, status="pending"))
+    for days in range(-120, 800, 7):
+        as_of = surgery + dt.timedelta(days=days)
+        core = {s.code: s.status for s in timepoint_statuses(surgery, as_of)}
+        assert {f.timepoint: display_status(f, as_of) for f in pending} == {
+            f.timepoint: core[f.timepoint] for f in pending
+        }
