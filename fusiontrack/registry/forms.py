@@ -295,6 +295,7 @@ class OperationForm(RecordForm):
             "notes",
         )
         widgets = _date_widgets(Operation)
+        labels: ClassVar[dict[str, str]] = {"duration_minutes": "Duration (minutes)"}
 
     def __init__(self, *args: Any, site_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

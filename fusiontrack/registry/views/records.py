@@ -24,6 +24,8 @@ def _form(kind, request, episode, instance=None):  # type: ignore[no-untyped-def
     if kind.slug == "operation":
         kwargs["site_id"] = episode.site_id
     initial = {kind.date_field: today()} if instance is None else None
+    if initial is not None and kind.slug == "operation":
+        initial["surgeon"] = episode.surgeon_id
     return kind.form(request.POST or None, initial=initial, **kwargs)
 
 
