@@ -16,7 +16,10 @@ STRONG_KEY = "k3Y-" + "x9!Qz7#Lm2@Wv5$Rb8%Tn4^Hc6&Jd1*Fg0(Ps3)Ue7_Ya2+Oi9=" * 2
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("FUSIONTRACK_", "DATABASE"))}
+    # A clean environment: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for the whole
+    # session, which production's check (async.E001) rightly refuses.
+    dropped = ("FUSIONTRACK_", "DATABASE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     base.update(
         {"FUSIONTRACK_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "fusiontrack.settings"},
         **env,
