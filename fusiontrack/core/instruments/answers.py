@@ -202,29 +202,62 @@ def coerce_column(check: AnswerCheck, series: pd.Series | None, n: int) -> Colum
 
 def _messages_for(check: AnswerCheck, raws: NDArray[np.generic]) -> ObjectArray:
     codes, uniques = pd.factorize(pd.Series(raws, dtype=object), use_na_sentinel=False)
-    texts = np.empty(len(uniques), dtype=object)
-    for i, raw in enumerate(uniques):
-        try:
-            check.coerce(raw)
-        except ScoringError as exc:
-            texts[i] = str(exc)
+    texts = np.array([_rejection(check, raw) for raw in uniques], dtype=object)
     return np.asarray(texts[codes], dtype=object)
 
 
+def _is_zero_or_one(value: object) -> bool:
+    try:
+        return not isinstance(value, str) and bool(value == 0 or value == 1)
+    except (TypeError, ValueError):
+        return False
+
+
 def _coerce_by_distinct_value(check: AnswerCheck, series: pd.Series, n: int) -> Column:
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    raw = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    # pandas hashes True like 1 and 1.0 (Python equality), so a column mixing booleans with 0/1
+    # would share one verdict. Booleans are never valid answers: split them out first.
+    if any(_is_zero_or_one(u) for u in uniques):
+        is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in raw), np.bool_, n)
+        if is_bool.any():
+            return _with_booleans_rejected(check, raw, is_bool, n)
     size = len(uniques)
     by_value = np.full(size + 1, np.nan)  # last slot: pandas' missing sentinel (-1)
     is_bad = np.zeros(size + 1, dtype=np.bool_)
     texts = np.empty(size + 1, dtype=object)
-    for i, raw in enumerate(uniques):
+    for i, value in enumerate(uniques):
         try:
-            value = check.coerce(raw)
+            coerced = check.coerce(value)
         except ScoringError as exc:
             is_bad[i] = True
             texts[i] = str(exc)
         else:
-            by_value[i] = np.nan if value is None else value
+            by_value[i] = np.nan if coerced is None else coerced
     index = np.where(codes < 0, size, codes)
     bad = is_bad[index]
     return Column(by_value[index], bad, np.asarray(texts[index[bad]], dtype=object))
+
+
+def _with_booleans_rejected(
+    check: AnswerCheck, raw: NDArray[np.object_], is_bool: BoolArray, n: int
+) -> Column:
+    rest = np.flatnonzero(~is_bool)
+    others = _coerce_by_distinct_value(check, pd.Series(raw[rest], dtype=object), rest.size)
+    values = np.full(n, np.nan)
+    values[rest] = others.values
+    bad = is_bool.copy()
+    bad[rest] = others.bad
+    texts = np.empty(n, dtype=object)
+    texts[rest[others.bad]] = others.bad_text
+    texts[is_bool] = [_rejection(check, v) for v in raw[is_bool]]
+    return Column(values, bad, np.asarray(texts[bad], dtype=object))
+
+
+def _rejection(check: AnswerCheck, raw: object) -> str:
+    """The single-answer message for a value known to be rejected."""
+    try:
+        check.coerce(raw)
+    except ScoringError as exc:
+        return str(exc)
+    raise AssertionError(f"{raw!r} was expected to be rejected")  # pragma: no cover

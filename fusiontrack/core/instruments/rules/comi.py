@@ -67,7 +67,7 @@ class ComiRule:
             return "COMI was not answered: all 7 items are blank."
         one = len(missing) == 1
         return (
-            f"COMI {words([self.names[m] for m in missing])} {'is' if one else 'are'} missing; "
+            f"{words([self.names[m] for m in missing])} {'is' if one else 'are'} missing; "
             "the COMI needs all 7 items (no missing-item rule is published). "
             f"Answer {'it' if one else 'them'} or mark the response incomplete."
         )

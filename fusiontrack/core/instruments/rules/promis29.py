@@ -101,7 +101,7 @@ class Promis29Rule:
             Part(self.pain_score, (self.pain_index,)),
         )
         pain_item = ctx.items[self.pain_index]
-        self.pain_unanswered = f"PROMIS-29 {pain_item.label} ({pain_item.id}) was not answered."
+        self.pain_unanswered = f"{pain_item.label} ({pain_item.id}) was not answered."
 
     def prepare_options(self, options: dict[str, object]) -> dict[str, object]:
         return options
