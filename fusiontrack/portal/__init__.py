@@ -1,0 +1,1 @@
+"""The patient side (issue 4): invitations, phone-friendly questionnaires, reminders, plans."""

@@ -1,0 +1,1 @@
+"""Portal views: patient pages, plans, staff pages."""
