@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "fusiontrack.registry",
     "fusiontrack.portal",
+    "fusiontrack.imaging",
 ]
 
 MIDDLEWARE = [
