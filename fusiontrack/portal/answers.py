@@ -49,6 +49,18 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def option_value(value: float | str) -> str:
+    """How an option travels in the form: 2, not 2.0."""
+    return _fmt(float(value)) if isinstance(value, int | float) else str(value)
+
+
+def _stored(value: float | str) -> float | int | str:
+    """Whole numbers are stored as int so drafts and responses read naturally (2, not 2.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _option_label(option: Any, anchors: Mapping[str, str]) -> str:
     anchor = (
         anchors.get(_fmt(float(option.value))) if isinstance(option.value, int | float) else None
@@ -62,7 +74,7 @@ def questions(instrument: Any, answers: Mapping[str, Any]) -> list[Question]:
     out: list[Question] = []
     for item in instrument.items:
         saved = answers.get(item.id)
-        value = "" if saved is None else (_fmt(saved) if isinstance(saved, float) else str(saved))
+        value = "" if saved is None else option_value(saved)
         anchors = dict(item.anchors or {})
         title = item.text or item.label
         q = Question(
@@ -71,7 +83,9 @@ def questions(instrument: Any, answers: Mapping[str, Any]) -> list[Question]:
         if item.options:
             q.kind = "choices"
             q.choices = [
-                Choice(str(o.value), _option_label(o, anchors), str(o.value) == value)
+                Choice(
+                    option_value(o.value), _option_label(o, anchors), option_value(o.value) == value
+                )
                 for o in item.options
             ]
         else:
@@ -102,11 +116,11 @@ def read_answers(instrument: Any, data: Mapping[str, Any]) -> tuple[dict[str, An
         if raw == "":
             continue
         if item.options:
-            match = next((o.value for o in item.options if str(o.value) == raw), None)
+            match = next((o.value for o in item.options if option_value(o.value) == raw), None)
             if match is None:
                 errors[item.id] = _("Please choose one of the answers shown.")
             else:
-                answers[item.id] = match
+                answers[item.id] = _stored(match)
             continue
         value = _number(raw)
         low, high = item.minimum, item.maximum
