@@ -147,10 +147,8 @@ KEPT_ATTRIBUTES: tuple[str, ...] = (
     "PixelData",
 )
 
-METHOD = (
-    "fusiontrack allowlist copy: only image, calibration and display attributes kept; "
-    "identifiers of DICOM PS3.15 Table E.1-1 removed; new UIDs"
-)
+#: De-identification Method (0012,0063), LO: at most 64 characters.
+METHOD = "fusiontrack allowlist copy; PS3.15 E.1-1 identifiers removed"
 
 
 def deidentify_dicom(source: Path | bytes, *, study_id: str, timepoint: str = "") -> bytes:
