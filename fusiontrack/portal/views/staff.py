@@ -3,6 +3,7 @@ plan details of an episode. Access through the registry's helpers (role and site
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -33,8 +34,7 @@ STATE_LABELS = {
 }
 
 
-def invitation_rows(patient: Any) -> list[dict[str, Any]]:
-    now = timezone.now()
+def invitation_rows(patient: Any, now: dt.datetime) -> list[dict[str, Any]]:
     rows = []
     for invitation in Invitation.objects.filter(patient=patient).prefetch_related("messages"):
         state = invitation.state(now)
@@ -54,7 +54,7 @@ def panel_context(request: HttpRequest, patient: Any, episode: Any) -> dict[str,
     return {
         "patient": patient,
         "episode": episode,
-        "rows": invitation_rows(patient),
+        "rows": invitation_rows(patient, timezone.now()),
         "can_send": episode is not None and access.can_write(role, "questionnaire"),
         "send_form": SendInvitationForm(auto_id="portal-send-%s"),
         "next": request.get_full_path(),
