@@ -149,6 +149,9 @@ INSTALLED_APPS = [
     "fusiontrack.registry",
     "fusiontrack.portal",
     "fusiontrack.imaging",
+    "fusiontrack.api",
+    "fusiontrack.fhir",
+    "fusiontrack.interop",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Endpoint modules of the REST API, one per object family."""

@@ -1,0 +1,1 @@
+"""Imports: FHIR Bundles and NDJSON of Patients and QuestionnaireResponses, REDCap-style CSV."""
