@@ -11,6 +11,7 @@ from typing import Any
 from fusiontrack.core.radiology import (
     FUSION_MOTION_LIMITS_DEFAULT,
     MEASURE_DEFINITIONS,
+    MEASURES_BY_NAME,
     MOTION_LEVELS,
     RadiologyError,
     compute_motion,
@@ -85,6 +86,12 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def label_of(name: str) -> str:
+    """The core's label with level names dashed consistently ("Slip L4–L5")."""
+    label = MEASURES_BY_NAME[name].label
+    return label.replace("L4-L5", "L4–L5").replace("L5-S1", "L5–S1")
+
+
 def change_table(before: Values, after: Values) -> list[ChangeRow]:
     """One row per measure and grade present on either film; change = after − before."""
     rows = []
@@ -93,7 +100,7 @@ def change_table(before: Values, after: Values) -> list[ChangeRow]:
         if b is None and a is None:
             continue
         change = a - b if a is not None and b is not None else None
-        rows.append(ChangeRow(d.name, d.label, d.unit, b, a, change))
+        rows.append(ChangeRow(d.name, label_of(d.name), d.unit, b, a, change))
     for name, label in GRADE_LABELS.items():
         b, a = before.get(name), after.get(name)
         if b is None and a is None:

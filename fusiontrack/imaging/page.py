@@ -161,7 +161,8 @@ def tool_context(request: HttpRequest, film: Radiograph, role: str) -> dict[str,
     if latest:
         values = latest.measures.get("values", {})
         saved_rows = [
-            (d, compare.format_value(values.get(d.name), d.unit)) for d in MEASURE_DEFINITIONS
+            (d, compare.label_of(d.name), compare.format_value(values.get(d.name), d.unit))
+            for d in MEASURE_DEFINITIONS
         ]
     return {
         "film": film,
@@ -188,7 +189,8 @@ def tool_context(request: HttpRequest, film: Radiograph, role: str) -> dict[str,
                 for s in LANDMARK_STEPS
             ],
             "measures": [
-                {"name": d.name, "label": d.label, "unit": d.unit} for d in MEASURE_DEFINITIONS
+                {"name": d.name, "label": compare.label_of(d.name), "unit": d.unit}
+                for d in MEASURE_DEFINITIONS
             ],
             "landmarks": latest.landmarks if latest else {},
             "version": latest.version if latest else 0,
