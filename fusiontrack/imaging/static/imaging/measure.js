@@ -281,6 +281,7 @@ async function compute() {
   if (inFlight) inFlight.abort();
   inFlight = new AbortController();
   const ticket = (state.request += 1);
+  const placed = Object.keys(state.points).length;
   try {
     const { status, data } = await postJSON(
       config.urls.compute, { landmarks: state.points }, inFlight.signal,
@@ -291,6 +292,7 @@ async function compute() {
       state.errorLandmark = null;
       showMeasures(data);
       tool.dataset.computed = String(ticket);
+      tool.dataset.computedPoints = String(placed); // lets tests wait for the last answer
     } else {
       error.hidden = false;
       error.textContent = data.error || "The points could not be measured.";
