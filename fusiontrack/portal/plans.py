@@ -167,19 +167,19 @@ def ics(episode: Episode, kind: str, *, today: dt.date, now: dt.datetime) -> str
     plan = build(episode, kind, today=today)
     extra: list[CalendarEvent] = []
     if kind == "recovery":
-        for follow_up in FollowUp.objects.filter(episode=episode, status="pending"):
-            if follow_up.timepoint == "baseline":
+        from fusiontrack.registry.scheduling import windows
+
+        settled = set(
+            FollowUp.objects.filter(episode=episode)
+            .exclude(status="pending")
+            .values_list("timepoint", flat=True)
+        )
+        for timepoint, due, _opens, _closes in windows(plan.surgery_date):
+            if timepoint == "baseline" or timepoint in settled:
                 continue
-            summary = gettext("Questionnaire (%(when)s)") % {
-                "when": timepoint_phrase(follow_up.timepoint)
-            }
+            summary = gettext("Questionnaire (%(when)s)") % {"when": timepoint_phrase(timepoint)}
             extra.append(
-                CalendarEvent(
-                    f"questionnaire-{follow_up.timepoint}",
-                    follow_up.due_on,
-                    follow_up.due_on,
-                    Text.literal(summary),
-                )
+                CalendarEvent(f"questionnaire-{timepoint}", due, due, Text.literal(summary))
             )
     return plan_to_ics(
         plan,

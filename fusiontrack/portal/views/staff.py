@@ -144,6 +144,15 @@ def revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     return redirect(_next_or(request, fallback))
 
 
+def _json_safe(changes: dict[str, Any]) -> dict[str, Any]:
+    """Times (arrival) as ISO text, as the audit log stores JSON."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return dict(json.loads(json.dumps(changes, cls=DjangoJSONEncoder)))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_details(request: HttpRequest, episode_id: int) -> HttpResponse:
@@ -162,7 +171,7 @@ def plan_details(request: HttpRequest, episode_id: int) -> HttpResponse:
             patient_id=episode.patient_id,
             site_id=episode.site_id,
             role=access.role_at(request, episode.site_id) or "",
-            changes=audit.diff(before, audit.snapshot(saved)),
+            changes=_json_safe(audit.diff(before, audit.snapshot(saved))),
         )
         messages.success(request, "Plan details saved.")
         return redirect("portal:staff_plan_details", episode_id=episode.pk)
