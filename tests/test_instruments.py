@@ -340,6 +340,11 @@ def test_bad_answer_raises_scoring_error_naming_item_value_and_range(
     assert "Correct the answer, or leave it blank" in message
 
 
+def test_answers_must_be_a_mapping():
+    with pytest.raises(ScoringError, match="Answers must map item ids to answers"):
+        score("nrs", [3, 4])
+
+
 @pytest.mark.parametrize("blank", [None, "", "   ", float("nan"), np.nan, pd.NA])
 def test_blank_none_and_nan_mean_unanswered(blank):
     result = score("nrs", {"nrs_back": blank, "nrs_leg": 3})

@@ -43,6 +43,13 @@ def test_output_keeps_the_input_and_adds_scores_and_errors(table):
     assert list(out.index) == list(table.index)
 
 
+def test_the_input_frame_is_not_modified(table):
+    before = table.copy()
+    out = score_table(table)
+    out.loc["ann", "odi_1"] = 5
+    pd.testing.assert_frame_equal(table, before)
+
+
 def test_scores_and_messages_per_row(table):
     out = score_table(table)
     assert out.loc["ann", "odi"] == 32.0 and out.loc["ann", "errors"] == ""

@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 
 from fusiontrack.core.instruments.answers import BoolArray
-from fusiontrack.core.instruments.api import evaluate_batch, join_messages, resolve_options
+from fusiontrack.core.instruments.api import (
+    ScoreColumn,
+    evaluate_batch,
+    join_messages,
+    resolve_options,
+)
 from fusiontrack.core.instruments.registry import INSTRUMENTS
 from fusiontrack.core.instruments.rules.base import RowMessages
 from fusiontrack.core.instruments.schema import Instrument
@@ -74,7 +79,7 @@ def score_table(
     """
     settings: dict[str, object] = {"value_set": value_set, "odi_max_missing": odi_max_missing}
     n = len(frame)
-    added: dict[str, object] = {}
+    added: dict[str, ScoreColumn] = {}
     messages: list[RowMessages] = []
     answered: dict[int, BoolArray] = {}
     for instrument in detect_instruments(frame.columns):
@@ -88,12 +93,12 @@ def score_table(
             if message.part is not None:
                 if not columns_present[message.part]:
                     continue
-                answered[id(message)] = result.answered_any[message.part]
+                answered[id(message)] = result.answered_any(message.part)
             messages.append(message)
         items = set(instrument.item_ids)
-        for score_id, column in result.score_columns().items():
+        for score_id, values in result.score_columns().items():
             if score_id not in items:
-                added[score_id] = column
+                added[score_id] = values
 
     def keep(message: RowMessages) -> BoolArray:
         if message.part is None:
@@ -101,5 +106,10 @@ def score_table(
         return np.asarray(message.mask & answered[id(message)], dtype=np.bool_)
 
     added["errors"] = join_messages(n, messages, keep)
-    kept = frame.drop(columns=[c for c in added if c in frame.columns])
-    return pd.concat([kept, pd.DataFrame(added, index=frame.index)], axis=1)
+    stale = [column for column in added if column in frame.columns]
+    # A real copy: a shallow one would be faster, but without pandas copy-on-write an edit of the
+    # output would then write into the caller's frame.
+    out = frame.drop(columns=stale) if stale else frame.copy()
+    for name, column in added.items():
+        out[name] = column
+    return out

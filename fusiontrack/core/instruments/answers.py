@@ -156,16 +156,39 @@ class AnswerCheck:
     # -- columns --------------------------------------------------------------------------------
 
     def accepts_array(self, values: FloatArray) -> BoolArray:
-        """Vectorised `accepts` for non-NaN floats (same arithmetic, so the same verdicts)."""
+        """Vectorised `accepts` for floats (same arithmetic, so the same verdicts); NaN → False."""
         if self.number_set is not None:
             return np.isin(values, np.fromiter(self.number_set, dtype=np.float64))
         assert self.minimum is not None and self.maximum is not None
         with np.errstate(invalid="ignore"):
             ok = (values >= self.minimum) & (values <= self.maximum)
             if self.step is not None:
-                steps = (values - self.minimum) / self.step
-                ok &= np.floor(steps) == steps
+                steps = self._steps(values)
+                ok &= np.rint(steps) == steps  # rint(x) == x  <=>  float(x).is_integer()
         return np.asarray(ok, dtype=np.bool_)
+
+    def all_accepted(self, values: FloatArray, missing: BoolArray) -> bool:
+        """True when every non-missing value is accepted; a few fast reductions, no masks.
+
+        The common case (a clean column) then costs little more than reading it once.
+        """
+        if self.number_set is not None or values.size == 0:
+            return bool(self.accepts_array(values)[~missing].all())
+        assert self.minimum is not None and self.maximum is not None
+        low, high = np.fmin.reduce(values), np.fmax.reduce(values)  # NaN ignored
+        if not (low >= self.minimum and high <= self.maximum):  # all-NaN gives NaN: False
+            return bool(missing.all())
+        if self.step is None:
+            return True
+        steps = self._steps(values)
+        # NaN != NaN, so non-integral values are exactly the mismatches beyond the missing ones
+        return int(np.count_nonzero(np.rint(steps) != steps)) == int(np.count_nonzero(missing))
+
+    def _steps(self, values: FloatArray) -> FloatArray:
+        assert self.minimum is not None and self.step is not None
+        if self.minimum == 0 and self.step == 1:
+            return values
+        return np.asarray((values - self.minimum) / self.step, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -191,10 +214,10 @@ def coerce_column(check: AnswerCheck, series: pd.Series | None, n: int) -> Colum
         return Column(np.full(n, np.nan), np.zeros(n, dtype=np.bool_), _empty_text())
     if check.codes is None and series.dtype.kind in "iuf":
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        answered = ~np.isnan(values)
-        bad = answered & ~check.accepts_array(values)
-        if not bad.any():
-            return Column(values, bad, _empty_text())
+        missing = np.isnan(values)
+        if check.all_accepted(values, missing):
+            return Column(values, np.zeros(n, dtype=np.bool_), _empty_text())
+        bad = ~missing & ~check.accepts_array(values)
         values = np.where(bad, np.nan, values)
         return Column(values, bad, _messages_for(check, series.to_numpy()[bad]))
     return _coerce_by_distinct_value(check, series, n)

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from fusiontrack.core.errors import ScoringError
 from fusiontrack.core.instruments.answers import BoolArray, FloatArray, ObjectArray, coerce_column
 from fusiontrack.core.instruments.registry import get_instrument
 from fusiontrack.core.instruments.rules.base import RowMessages
 from fusiontrack.core.instruments.schema import Instrument, ScoreDef, ScoreValue
+
+ScoreColumn = pd.api.extensions.ExtensionArray | NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,12 @@ def score(instrument_id: str, answers: Mapping[str, object], **options: object) 
     """
     instrument = get_instrument(instrument_id)
     resolved = resolve_options(instrument, options)
-    get = answers.get
+    get = getattr(answers, "get", None)
+    if get is None:
+        raise ScoringError(
+            f"Answers must map item ids to answers (e.g. {{'{instrument.items[0].id}': 2}}), "
+            f"not {type(answers).__name__}."
+        )
     values = [item.check.coerce(get(item.id)) for item in instrument.items]
     outcome = instrument.rule.score_one(values, resolved)
     produced = outcome.scores
@@ -118,26 +127,31 @@ def score(instrument_id: str, answers: Mapping[str, object], **options: object) 
 class BatchResult:
     """Scores and messages of one instrument over a table, before they become columns.
 
-    `answered_any[part]` marks rows where at least one item of that part has an answer (valid or
+    `answered_any(part)` marks rows where at least one item of that part has an answer (valid or
     not): `score_table` uses it to stay silent about instruments a row never attempted.
     """
 
     instrument: Instrument
     scores: dict[str, FloatArray]
     messages: list[RowMessages]
-    answered_any: dict[str, BoolArray]
+    columns: list[FloatArray]
+    bad: BoolArray
 
-    def score_columns(self) -> dict[str, pd.api.extensions.ExtensionArray | FloatArray]:
+    def answered_any(self, part_id: str) -> BoolArray:
+        part = next(p for p in self.instrument.rule.parts if p.id == part_id)
+        seen = self.bad.copy()
+        for index in part.items:
+            seen |= ~np.isnan(self.columns[index])
+        return seen
+
+    def score_columns(self) -> dict[str, ScoreColumn]:
         return {d.id: _as_column(d, self.scores[d.id]) for d in self.instrument.scores}
 
     def errors(self, keep: Callable[[RowMessages], BoolArray] | None = None) -> ObjectArray:
-        n = len(next(iter(self.answered_any.values())))
-        return join_messages(n, self.messages, keep)
+        return join_messages(len(self.bad), self.messages, keep)
 
 
-def _as_column(
-    definition: ScoreDef, values: FloatArray
-) -> pd.api.extensions.ExtensionArray | FloatArray:
+def _as_column(definition: ScoreDef, values: FloatArray) -> ScoreColumn:
     if definition.type == "number":
         return values
     missing = np.isnan(values)
@@ -224,13 +238,7 @@ def evaluate_batch(
                 text = text[mask[message.mask]]
             message = RowMessages(message.part, mask, text)
         messages.append(message)
-    answered_any: dict[str, BoolArray] = {}
-    for part in instrument.rule.parts:
-        seen = np.zeros(n, dtype=np.bool_)
-        for index in part.items:
-            seen |= ~np.isnan(columns[index])
-        answered_any[part.id] = seen | bad
-    return BatchResult(instrument, outcome.scores, messages, answered_any)
+    return BatchResult(instrument, outcome.scores, messages, columns, bad)
 
 
 def score_batch(instrument_id: str, frame: pd.DataFrame, **options: object) -> pd.DataFrame:

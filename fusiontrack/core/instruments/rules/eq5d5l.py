@@ -86,10 +86,13 @@ class Eq5d5lRule:
         incomplete = np.logical_or.reduce(missing)
         complete = np.flatnonzero(~incomplete)
         index = np.full(incomplete.shape[0], np.nan)
-        if complete.size:
-            levels = [columns[i][complete].astype(np.int64) for i in self.dimensions]
-            mo, sc, ua, pd, ad = levels
-            index[complete] = eq5d.index_5l(mo, sc, ua, pd, ad, str(options["value_set"]))
+        value_set = str(options["value_set"])
+        if complete.size == index.size:  # the usual case: no gather, no scatter
+            mo, sc, ua, pd, ad = (columns[i].astype(np.int8) for i in self.dimensions)
+            index = eq5d.index_5l(mo, sc, ua, pd, ad, value_set)
+        elif complete.size:
+            mo, sc, ua, pd, ad = (columns[i][complete].astype(np.int8) for i in self.dimensions)
+            index[complete] = eq5d.index_5l(mo, sc, ua, pd, ad, value_set)
         messages: list[RowMessages] = []
         if incomplete.any():
             text = pattern_messages(missing, incomplete, self._incomplete)

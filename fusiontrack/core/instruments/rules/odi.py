@@ -113,24 +113,31 @@ class OdiRule:
         assert isinstance(max_missing, int)
         n = columns[0].shape[0]
         total = np.zeros(n)
-        answered = np.zeros(n)
+        missing_count = np.zeros(n, dtype=np.int8)
         missing = []
         for index in self.sections:
             column = columns[index]
             absent = np.isnan(column)
             missing.append(absent)
-            total += np.where(absent, 0.0, column)
-            answered += ~absent
-        complete = (answered > 0) & (answered >= len(self.sections) - max_missing)
+            # fmax ignores NaN: an unanswered section adds 0; answers (all >= 0) are unchanged
+            np.add(total, np.fmax(column, 0.0), out=total)
+            np.add(missing_count, absent, out=missing_count, casting="unsafe")
+        answered = (len(self.sections) - missing_count).astype(np.float64)
+        complete = (answered > 0) & (missing_count <= max_missing)
         with np.errstate(invalid="ignore", divide="ignore"):
             odi = round_many(total / (5.0 * answered) * 100.0, self.decimals)
-        odi[~complete] = np.nan
-        band = np.searchsorted(self._edges_array, odi, side="left").astype(np.float64)
-        band[~complete] = np.nan
-        answered[~complete] = np.nan
-        messages = []
         incomplete = ~complete
+        odi[incomplete] = np.nan
+        # number of band edges below the score == bisect_left(edges, score) in score_one
+        band = np.zeros(n, dtype=np.int8)
+        for edge in self.edges:
+            np.add(band, odi > edge, out=band, casting="unsafe")
+        band_values = band.astype(np.float64)
+        band_values[incomplete] = np.nan
+        answered[incomplete] = np.nan
+        messages = []
         if incomplete.any():
             text = pattern_messages(missing, incomplete, lambda m: self._incomplete(m, max_missing))
             messages.append(RowMessages("odi", incomplete, text))
-        return ManyOutcome({"odi": odi, "odi_band": band, "odi_answered": answered}, messages)
+        scores = {"odi": odi, "odi_band": band_values, "odi_answered": answered}
+        return ManyOutcome(scores, messages)
