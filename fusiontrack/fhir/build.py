@@ -27,8 +27,8 @@ Resource = dict[str, Any]
 
 
 def instant(value: dt.datetime) -> str:
-    """A FHIR instant in UTC with milliseconds, e.g. 2024-05-01T09:30:00.000Z."""
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """A FHIR instant in UTC with microseconds, e.g. 2024-05-01T09:30:00.000000Z."""
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def meta(updated_at: dt.datetime | None) -> dict[str, str]:
