@@ -124,7 +124,7 @@ def bearer(request: HttpRequest) -> str | None:
 
 
 def check(raw: str, *, now: dt.datetime) -> ApiToken:
-    parts = raw.split("_")
+    parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise TokenError("This is not a fusiontrack API token.")
     token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
