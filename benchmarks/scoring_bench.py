@@ -24,12 +24,14 @@ EQ5D = ("eq5d_mo", "eq5d_sc", "eq5d_ua", "eq5d_pd", "eq5d_ad")
 
 
 def synthetic_responses(n: int = N, seed: int = SEED) -> pd.DataFrame:
-    """Valid answers, 5 % of ODI sections blank (so the prorating path is exercised)."""
+    """Valid answers; one ODI section in twenty rows is blank (the prorating path runs), never
+    two in a row, so every response is scoreable."""
     rng = np.random.default_rng(seed)
     data: dict[str, np.ndarray] = {}
+    blank_section = np.where(rng.random(n) < 0.05, rng.integers(1, 11, n), 0)
     for i in range(1, 11):
         col = rng.integers(0, 6, n).astype(float)
-        col[rng.random(n) < 0.05] = np.nan
+        col[blank_section == i] = np.nan
         data[f"odi_{i}"] = col
     for dim in EQ5D:
         data[dim] = rng.integers(1, 6, n)
