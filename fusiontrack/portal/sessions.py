@@ -86,11 +86,13 @@ def current_session(request: HttpRequest, now: dt.datetime) -> PortalSession | N
     return session
 
 
-def protect(response: HttpResponse) -> HttpResponse:
-    """Headers for every patient page: no caching of health data, strict CSP, no referrer."""
+def protect(response: HttpResponse, *, referrer: str = "same-origin") -> HttpResponse:
+    """Headers for every patient page: no caching of health data, strict CSP, no referrer
+    outside the site. (``no-referrer`` only where the URL holds a token: with it, browsers send
+    ``Origin: null`` on form posts, which Django's CSRF check rightly refuses.)"""
     response["Cache-Control"] = "no-store"
     response["Content-Security-Policy"] = CSP
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = referrer
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -49,11 +49,12 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     if closed is not None or invitation is None:
         language = invitation.patient.preferred_language if invitation else "en"
         with translation.override(language or "en"):
-            return protect(closed_page(request, closed.reason if closed else "unknown"))
+            page = closed_page(request, closed.reason if closed else "unknown")
+            return protect(page, referrer="no-referrer")
     invitations.mark_opened(invitation, now=now, request=request)
     response = redirect("portal:home")
     start_session(response, invitation, now=now, verified=not invitation.dob_required)
-    return protect(response)
+    return protect(response, referrer="no-referrer")
 
 
 @require_http_methods(["GET", "POST"])
