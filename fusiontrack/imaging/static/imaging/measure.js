@@ -333,7 +333,11 @@ let gesture = null;
 
 viewport.addEventListener("pointerdown", (event) => {
   if (event.button !== 0) return;
-  viewport.setPointerCapture(event.pointerId);
+  try {
+    viewport.setPointerCapture(event.pointerId);
+  } catch {
+    // synthetic or already-released pointer: the gesture still works without capture
+  }
   const name = event.target.dataset?.name;
   gesture = {
     id: event.pointerId,
