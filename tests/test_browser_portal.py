@@ -26,6 +26,13 @@ def confirm_identity(page) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
+def shot(page, name: str) -> None:
+    """Screenshots for a human check, only when PORTAL_SCREENSHOTS names a directory."""
+    folder = os.environ.get("PORTAL_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
 def assert_fits_the_phone(page) -> None:
     """Nothing wider than the viewport; every answer is a large tap target."""
     for selector in ("main", "fieldset.question", "label.option", "label.scale-option"):
@@ -71,6 +78,7 @@ def test_patient_answers_leaves_resumes_submits_twice_and_sees_before_after(
         page.wait_for_url("**/p/q/odi/")
         assert "Questionnaire 1 of 3" in page.inner_text(".progress-text")
         assert "Mapi Research Trust" in page.inner_text("aside.licence")
+        shot(page, "odi")
         assert_fits_the_phone(page)
         for section in range(1, 11):
             page.get_by_label("statement 1", exact=True).nth(section - 1).check()
@@ -79,6 +87,7 @@ def test_patient_answers_leaves_resumes_submits_twice_and_sees_before_after(
         # NRS: answer back pain, then leave midway.
         page.wait_for_url("**/p/q/nrs/")
         assert_fits_the_phone(page)
+        shot(page, "nrs")
         page.locator("#q-nrs_back label.scale-option", has_text="3").first.check()
         page.get_by_role("button", name="Save and finish later").click()
         assert "Your answers are saved" in page.inner_text("h1")
@@ -129,7 +138,7 @@ def test_patient_answers_leaves_resumes_submits_twice_and_sees_before_after(
         assert "(Ostelo 2008)" in odi.inner_text()
         assert odi.locator("svg circle.patient-dot").count() == 4  # baseline, 3 m, 12 m, 24 m
         assert_fits_the_phone(page)
-        page.screenshot(path=os.environ.get("PORTAL_SCREENSHOT", "/tmp/portal-results.png"))
+        shot(page, "results")
         # The link is completed once.
         page.goto(link)
         assert "we already have your answers" in page.inner_text("h1")
