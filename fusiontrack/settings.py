@@ -146,7 +146,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "fusiontrack.registry",
+    "fusiontrack.security",
     "fusiontrack.portal",
     "fusiontrack.imaging",
     "fusiontrack.api",
@@ -156,11 +159,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fusiontrack.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "fusiontrack.security.middleware.SessionTimeoutMiddleware",
+    "fusiontrack.security.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -217,8 +224,20 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # NIST SP 800-63B 5.1.1.2: breached passwords refused, long passphrases allowed.
+    {"NAME": "fusiontrack.security.passwords.BreachedPasswordValidator"},
+    {"NAME": "fusiontrack.security.passwords.MaximumLengthValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["fusiontrack.registry.auth.RegistryBackend"]
+# The registry's backend plus log-in throttling (fusiontrack/security/throttle.py).
+AUTHENTICATION_BACKENDS = ["fusiontrack.security.backends.ThrottledBackend"]
+FUSIONTRACK_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int(
+    "FUSIONTRACK_LOGIN_MAX_FAILURES_PER_ACCOUNT", 10
+)
+FUSIONTRACK_LOGIN_MAX_FAILURES_PER_IP = env_int("FUSIONTRACK_LOGIN_MAX_FAILURES_PER_IP", 50)
+FUSIONTRACK_LOGIN_WINDOW_SECONDS = env_int("FUSIONTRACK_LOGIN_WINDOW_SECONDS", 900)
+# TOTP second factor for every staff log-in: required in production, optional elsewhere.
+FUSIONTRACK_MFA_REQUIRED = env_bool("FUSIONTRACK_MFA_REQUIRED", IS_PRODUCTION)
+OTP_TOTP_ISSUER = "fusiontrack"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "registry:worklist"
 LOGOUT_REDIRECT_URL = "login"
@@ -246,6 +265,11 @@ STORAGES = {
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
+# Staff sessions end after 30 min without a request or 12 h after log-in (OWASP ASVS 3.3.2;
+# enforced by fusiontrack.security.middleware.SessionTimeoutMiddleware).
+FUSIONTRACK_SESSION_IDLE_SECONDS = env_int("FUSIONTRACK_SESSION_IDLE_SECONDS", 30 * 60)
+FUSIONTRACK_SESSION_ABSOLUTE_SECONDS = env_int("FUSIONTRACK_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+SESSION_COOKIE_AGE = FUSIONTRACK_SESSION_ABSOLUTE_SECONDS
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -255,6 +279,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if IS_PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # __Host- cookies are only accepted over HTTPS, for this host, on path / (ASVS 3.3.x).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env_bool("FUSIONTRACK_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("FUSIONTRACK_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FUSIONTRACK_HSTS_INCLUDE_SUBDOMAINS", True)

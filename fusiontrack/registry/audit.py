@@ -1,17 +1,28 @@
 """The audit trail: one function writes every entry (issue 6 hardens this module only).
 
 Views call ``record`` for reads of identifiable pages; ``services`` calls it for every create,
-update and delete, inside the same transaction as the change.
+update and delete, inside the same transaction as the change. Events that are not about one
+record (a log-in, a list page, an export) go through ``record_event``.
+
+Tamper evidence: entries form a hash chain. Each entry stores ``sequence`` (1, 2, 3...), the
+previous entry's hash and its own ``hash = sha256(prev_hash + canonical JSON of the entry)``.
+Appends are serialised (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock
+that ``BEGIN IMMEDIATE`` takes), so two requests never claim the same position. ``verify_chain``
+recomputes every hash and names the first entry that does not match.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+import hashlib
+import ipaddress
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -43,12 +54,94 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
+#: Arbitrary constant naming the advisory lock that serialises appends on PostgreSQL.
+CHAIN_LOCK_ID = 6_006_006
+
+#: Fields covered by the hash, in the canonical JSON (id is not: it is the database's business).
+HASHED_FIELDS = (
+    "sequence",
+    "prev_hash",
+    "at",
+    "user_id_ref",
+    "username",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id_ref",
+    "site_id_ref",
+    "changes",
+    "reason",
+    "ip_address",
+    "user_agent",
+    "path",
+    "detail",
+)
+
+
+def _plain_json(value: Any) -> Any:
+    """What the JSON column will give back, so the hash computed now matches the one re-read."""
+    return json.loads(json.dumps(value, default=_json_value_or_str, allow_nan=False))
+
+
+def _json_value_or_str(value: Any) -> Any:
+    converted = _json_value(value)
+    return str(converted) if converted is value else converted
+
+
+def canonical(entry: AuditEvent) -> str:
+    """The entry as canonical JSON (sorted keys, no spaces, UTC microsecond timestamps)."""
+    data: dict[str, Any] = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    data["at"] = entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(entry: AuditEvent) -> str:
+    return hashlib.sha256((entry.prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
+
+
+def _clean_text(value: str, limit: int) -> str:
+    """Text as stored: bounded, without NUL (PostgreSQL refuses it)."""
+    return value.replace("\x00", "")[:limit]
+
+
+def _normal_ip(raw: str | None) -> str | None:
+    try:
+        return ipaddress.ip_address(raw).compressed if raw else None
+    except ValueError:
+        return None
+
+
+def _append(**fields: Any) -> AuditEvent:
+    """Write one entry at the head of the chain (the only INSERT into the audit table)."""
+    # No savepoint: inside a service's transaction the entry commits or rolls back with it.
+    with transaction.atomic(savepoint=False):
+        _lock_chain()
+        head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+        entry = AuditEvent(
+            sequence=(head["sequence"] + 1) if head else 1,
+            prev_hash=head["hash"] if head else "",
+            **fields,
+        )
+        entry.changes = _plain_json(entry.changes or {})
+        entry.detail = _plain_json(entry.detail or {})
+        entry.hash = entry_hash(entry)
+        entry.save(force_insert=True)
+    return entry
+
+
 def _client(request: HttpRequest | None) -> tuple[str | None, str, str]:
     if request is None:
         return None, "", ""
-    ip = request.META.get("REMOTE_ADDR") or None
-    agent = request.META.get("HTTP_USER_AGENT", "")[:300]
-    return ip, agent, request.path[:300]
+    ip = _normal_ip(request.META.get("REMOTE_ADDR"))
+    agent = _clean_text(request.META.get("HTTP_USER_AGENT", ""), 300)
+    return ip, agent, _clean_text(request.path, 300)
 
 
 def record(
@@ -62,24 +155,108 @@ def record(
     changes: Changes | None = None,
     reason: str = "",
     user: Any = None,
+    detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit entry. ``request`` is None for the CLI and background jobs."""
+    """Append one audit entry about a record (``request`` None: the CLI, background jobs)."""
+    return record_event(
+        request,
+        action,
+        obj._meta.model_name or type(obj).__name__.lower(),
+        str(obj.pk or ""),
+        patient_id=patient_id,
+        site_id=site_id,
+        role=role,
+        changes=changes,
+        reason=reason,
+        user=user,
+        detail=detail,
+    )
+
+
+def record_event(
+    request: HttpRequest | None,
+    action: str,
+    object_type: str,
+    object_id: str = "",
+    *,
+    patient_id: int | None = None,
+    site_id: int | None = None,
+    role: str = "",
+    changes: Changes | None = None,
+    reason: str = "",
+    user: Any = None,
+    username: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit entry about anything (a log-in, a list page, an export).
+
+    ``username`` names the actor when there is no user object (a failed log-in for a name
+    that may not exist).
+    """
     actor = user if user is not None else getattr(request, "user", None)
     authenticated = actor is not None and actor.is_authenticated
     ip, agent, path = _client(request)
-    return AuditEvent.objects.create(
+    return _append(
         at=timezone.now(),
         user_id_ref=actor.pk if authenticated else None,
-        username=actor.get_username() if authenticated else "",
+        username=_clean_text(actor.get_username() if authenticated else username, 150),
         role=role,
         action=action,
-        object_type=obj._meta.model_name or type(obj).__name__.lower(),
-        object_id=str(obj.pk or ""),
+        object_type=object_type[:60],
+        object_id=str(object_id)[:40],
         patient_id_ref=patient_id,
         site_id_ref=site_id,
         changes=changes or {},
-        reason=reason[:300],
+        reason=_clean_text(reason, 300),
         ip_address=ip,
         user_agent=agent,
         path=path,
+        detail=detail or {},
     )
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first entry where the chain does not hold, and why."""
+
+    sequence: int
+    entry_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        return f"audit entry #{self.sequence} (id {self.entry_id}): {self.problem}"
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    broken: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def _entries(chunk_size: int = 5000) -> Iterator[AuditEvent]:
+    return AuditEvent.objects.order_by("sequence", "id").iterator(chunk_size=chunk_size)
+
+
+def verify_chain() -> ChainReport:
+    """Recompute every hash in order; report the first gap, repeat, broken link or bad hash."""
+    expected_sequence, prev_hash, count = 1, "", 0
+    for entry in _entries():
+        count += 1
+        if entry.sequence != expected_sequence:
+            problem = (
+                f"sequence jumps from {expected_sequence - 1} to {entry.sequence} "
+                "(entries missing or inserted)"
+            )
+            return ChainReport(count, ChainBreak(entry.sequence, entry.pk, problem))
+        if entry.prev_hash != prev_hash:
+            problem = "prev_hash does not match the previous entry's hash (entry replaced)"
+            return ChainReport(count, ChainBreak(entry.sequence, entry.pk, problem))
+        if entry_hash(entry) != entry.hash:
+            problem = "content does not match its hash (entry edited)"
+            return ChainReport(count, ChainBreak(entry.sequence, entry.pk, problem))
+        expected_sequence, prev_hash = entry.sequence + 1, entry.hash
+    return ChainReport(count, None)

@@ -483,17 +483,35 @@ class ReferenceTrajectory(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which patient data, when and from where (written only by ``audit.py``).
 
-    No foreign keys on purpose: rows must outlive the users and patients they name, and issue 6
-    makes the table append-only with a hash chain.
+    No foreign keys on purpose: rows must outlive the users and patients they name. Append-only:
+    a database trigger refuses UPDATE and DELETE (migration 0003), and each row carries the hash
+    of the previous one so ``fusiontrack audit verify`` detects edits made around the trigger.
     """
 
-    ACTIONS = (("create", "Create"), ("read", "Read"), ("update", "Update"), ("delete", "Delete"))
+    ACTIONS = (
+        ("create", "Create"),
+        ("read", "Read"),
+        ("update", "Update"),
+        ("delete", "Delete"),
+        ("export", "Export"),
+        ("login", "Log in"),
+        ("logout", "Log out"),
+        ("login_failed", "Failed log-in"),
+        ("lockout", "Locked out"),
+        ("denied", "Access denied"),
+        ("security", "Security change"),
+    )
 
+    #: Position in the hash chain (1, 2, 3...); gaps or repeats mean rows were removed or forged.
+    sequence = models.PositiveBigIntegerField(unique=True)
+    #: sha256 of the previous entry ("" for the first) and of this one (``audit.entry_hash``).
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
     at = models.DateTimeField(db_index=True)
     user_id_ref = models.BigIntegerField(null=True, blank=True)
     username = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=20, blank=True)
-    action = models.CharField(max_length=10, choices=ACTIONS)
+    action = models.CharField(max_length=20, choices=ACTIONS)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40, blank=True)
     patient_id_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -503,6 +521,9 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     path = models.CharField(max_length=300, blank=True)
+    #: Context that is not a field change: rows shown on a list page, an export's field list and
+    #: row count, why a log-in failed.
+    detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ("at", "id")
+        ordering = ("sequence",)

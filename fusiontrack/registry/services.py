@@ -64,6 +64,17 @@ def audit_read(request: HttpRequest, obj: models.Model, role: str) -> None:
     _audit(request, "read", obj, role)
 
 
+def audit_list(request: HttpRequest, page: str, patient_ids: Iterable[int | None]) -> None:
+    """A list page (worklist, patient list) showed these patients' names: one entry per page."""
+    shown = sorted({pid for pid in patient_ids if pid is not None})
+    audit.record_event(
+        request,
+        "read",
+        page,
+        detail={"patients_shown": shown, "query": request.GET.urlencode()[:500]},
+    )
+
+
 @transaction.atomic
 def create_record(request: HttpRequest | None, obj: models.Model, *, role: str) -> models.Model:
     obj.save()
@@ -306,6 +317,56 @@ def save_response(
         role,
         changes={"instrument_id": [None, instrument_id], "timepoint": [None, timepoint]},
     )
+    return response
+
+
+class ReasonRequired(Exception):
+    """A completed questionnaire may only be changed with a stated reason (21 CFR 11.10(e))."""
+
+
+@transaction.atomic
+def amend_response(
+    request: HttpRequest | None,
+    response: QuestionnaireResponse,
+    *,
+    answers: Mapping[str, Any],
+    reason: str,
+    expected_version: int | None,
+    role: str,
+) -> QuestionnaireResponse:
+    """Correct the answers of a stored response: rescored, Score rows replaced, old and new
+    answers and the reason in the audit entry. A completed response needs a reason."""
+    reason = reason.strip()
+    if response.complete and not reason:
+        raise ReasonRequired(
+            "This questionnaire is complete. Say why you are changing it (for example: "
+            "'transcription error, paper form item 3 reads 2')."
+        )
+    row = (
+        QuestionnaireResponse.objects.select_for_update()
+        .filter(pk=response.pk)
+        .values("version")
+        .first()
+    )
+    if row is None:
+        raise StaleRecord("This questionnaire response was deleted while you were editing it.")
+    if expected_version is not None and row["version"] != expected_version:
+        raise StaleRecord(
+            "Someone else saved this questionnaire while you were editing it. Reload the page "
+            "to see their changes, then make yours again."
+        )
+    before = audit.snapshot(response, ["answers", "scores", "complete", "incomplete_reason"])
+    result = score_answers(response.instrument_id, answers)
+    response.answers = dict(answers)
+    response.scores = _plain_scores(result.scores)
+    response.complete = bool(result.complete)
+    response.incomplete_reason = (result.reason or "")[:300] if not result.complete else ""
+    response.version = row["version"] + 1
+    response.save()
+    Score.objects.filter(response=response).delete()
+    Score.objects.bulk_create(score_rows(response))
+    after = audit.snapshot(response, ["answers", "scores", "complete", "incomplete_reason"])
+    _audit(request, "update", response, role, changes=audit.diff(before, after), reason=reason)
     return response
 
 

@@ -34,4 +34,5 @@ urlpatterns = [
         name="record_delete",
     ),
     path("responses/<int:response_id>/", questionnaires.response_detail, name="response_detail"),
+    path("responses/<int:response_id>/edit/", questionnaires.response_edit, name="response_edit"),
 ]

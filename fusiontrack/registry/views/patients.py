@@ -30,11 +30,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         )
     sites = Site.objects.filter(pk__in=allowed)
     writable = [s for s in sites if access.can_write(access.role_at(request, s.pk), "patient")]
-    context = {
-        "page": paginate(request, qs.order_by("family_name", "given_name", "id")),
-        "q": q,
-        "writable_sites": writable,
-    }
+    page = paginate(request, qs.order_by("family_name", "given_name", "id"))
+    services.audit_list(request, "patient_list", [p.pk for p in page.object_list])
+    context = {"page": page, "q": q, "writable_sites": writable}
     return render(request, "registry/patient_list.html", context)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -104,3 +105,54 @@ def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
         "episode": response.episode,
     }
     return render(request, "registry/response_detail.html", context)
+
+
+class AmendForm(forms.Form):
+    """Why a stored response is being changed (required once it is complete) and the version
+    the editor loaded (optimistic concurrency)."""
+
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Reason for the change",
+        help_text="Required for a completed questionnaire; kept in the audit trail.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+@login_required
+def response_edit(request: HttpRequest, response_id: int) -> HttpResponse:
+    response = access.get_response_for_user(request, response_id, write=True)
+    role = access.role_at(request, response.site_id) or ""
+    instrument = _instrument(response.instrument_id)
+    data = request.POST or None
+    header = AmendForm(data, initial={"version": response.version})
+    initial = {f"item_{k}": v for k, v in response.answers.items()}
+    items = InstrumentForm(instrument, data, initial=initial)
+    if request.method == "POST" and header.is_valid() and items.is_valid():
+        try:
+            services.amend_response(
+                request,
+                response,
+                answers=items.answers(),
+                reason=header.cleaned_data["reason"],
+                expected_version=header.cleaned_data["version"],
+                role=role,
+            )
+        except services.ReasonRequired as exc:
+            header.add_error("reason", str(exc))
+        except services.StaleRecord as exc:
+            header.add_error(None, str(exc))
+        except FusiontrackError as exc:
+            items.add_core_error(exc)
+        else:
+            messages.success(request, f"{instrument.short_title} corrected and rescored.")
+            return redirect("registry:response_detail", response_id=response.pk)
+    context = {
+        "instrument": instrument,
+        "header": header,
+        "items": items,
+        "patient": response.patient,
+        "episode": response.episode,
+    }
+    return render(request, "registry/questionnaire_form.html", context)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from fusiontrack.core import vocab
+from fusiontrack.registry import services
 from fusiontrack.registry import worklist as wl
 from fusiontrack.registry.access import clinical_site_ids
 from fusiontrack.registry.models import Site
@@ -49,4 +50,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "as_of": as_of,
         "query": request.GET.copy(),
     }
+    services.audit_list(
+        request, "worklist", [getattr(row, "patient_id", None) for row in page.object_list]
+    )
     return render(request, "registry/worklist.html", context)

@@ -1,0 +1,1 @@
+"""Security of the registry: log-in throttling, sessions, MFA, headers, exports, backups."""

@@ -1,0 +1,109 @@
+"""`fusiontrack audit verify`, `fusiontrack export deidentified`, `fusiontrack backup` and
+`fusiontrack restore` (registered by the main CLI via COMMANDS).
+
+Django is set up inside each command (``fusiontrack.djangoenv.setup``) so the rest of the CLI
+stays fast; the database comes from DATABASE_URL like every other command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _setup() -> None:
+    from fusiontrack.djangoenv import setup
+
+    setup()
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 naming the first broken entry."""
+    _setup()
+    from fusiontrack.registry.audit import verify_chain
+
+    report = verify_chain()
+    if not report.ok:
+        raise click.ClickException(
+            f"audit chain broken at {report.broken} — checked {report.entries} entries."
+        )
+    click.echo(f"audit chain intact: {report.entries} entries.")
+
+
+@click.group("export")
+def export_group() -> None:
+    """Exports of registry data."""
+
+
+@export_group.command("deidentified")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write (created; must be empty).",
+)
+@click.option(
+    "--limited-data-set",
+    is_flag=True,
+    help="Keep full dates shifted per patient (only under a data use agreement).",
+)
+def export_deidentified(output: Path, limited_data_set: bool) -> None:
+    """Write a research export: CSV, a data dictionary and Parquet, without identifiers.
+
+    Safe Harbor by default (45 CFR 164.514(b)(2)); --limited-data-set shifts dates instead.
+    """
+    _setup()
+    from fusiontrack.security.export import ExportError, write_export
+
+    try:
+        result = write_export(output, limited_data_set=limited_data_set)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    for table, rows in result.rows.items():
+        click.echo(f"{table}: {rows} rows")
+    click.echo(f"written to {output} ({result.mode}); study-id map kept out of the export.")
+
+
+@click.command("backup")
+@click.option(
+    "-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+def backup_command(output: Path) -> None:
+    """Back up the database to FILE (SQLite online backup, or pg_dump) and verify the copy."""
+    _setup()
+    from fusiontrack.security.backup import BackupError, backup
+
+    try:
+        report = backup(output)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {output}: {report}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the current database.")
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the database with a backup FILE, then verify row counts and the audit chain."""
+    _setup()
+    from fusiontrack.security.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces every row of the current database. Continue?", abort=True)
+    try:
+        report = restore(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored from {file}: {report}")
+
+
+COMMANDS = [audit_group, export_group, backup_command, restore_command]
