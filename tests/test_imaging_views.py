@@ -178,10 +178,25 @@ def test_non_image_upload_gets_a_clear_error(personas, anna, client_for, images_
 
 def test_too_big_upload_gets_a_clear_error(personas, anna, client_for, images_dir, settings):
     settings.FUSIONTRACK_IMAGING_MAX_UPLOAD_MB = 1
-    data = make_dicom(rows=1000, cols=700)  # 1.4 MB of pixels
+    data = make_dicom(rows=720, cols=730)  # just over 1 MB: caught while streaming to disk
     response = post_upload(client_for(personas.sofia), anna.episode, data, "big.dcm")
     assert "larger than the limit of 1 MB" in response.content.decode()
     assert Radiograph.objects.count() == 0 and stored_files(images_dir) == []
+
+
+def test_a_huge_upload_is_refused_from_its_declared_size(personas, anna, client_for, settings):
+    settings.FUSIONTRACK_IMAGING_MAX_UPLOAD_MB = 1
+    client = client_for(personas.sofia)
+    url = reverse("imaging:upload", args=[anna.episode.pk])
+    response = client.generic(
+        "POST",
+        url,
+        b"x" * 10,
+        CONTENT_TYPE="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(5 << 20),
+    )
+    assert response.status_code == 200
+    assert "larger than the limit of 1 MB" in response.content.decode()
 
 
 def test_unsupported_compression_is_refused_with_the_syntax(personas, anna, client_for, images_dir):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from fusiontrack.core.radiology import RadiologyError
-from fusiontrack.imaging import page, services
+from fusiontrack.imaging import conf, page, services
 from fusiontrack.imaging.errors import ImagingError
 from fusiontrack.imaging.forms import (
     CalibrationForm,
@@ -55,6 +55,13 @@ def _audit_read(request: HttpRequest, film: Radiograph, reason: str) -> None:
     )
 
 
+def _declared_size(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def _json_error(message: str, status: int = 400, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
 
@@ -72,6 +79,11 @@ def episode_detail(request: HttpRequest, episode_id: int) -> HttpResponse:
 def upload(request: HttpRequest, episode_id: int) -> HttpResponse:
     episode = access.get_episode_for_user(request, episode_id, kind=KIND, write=True)
     role = _role(request, episode.site_id)
+    if request.method == "POST" and _declared_size(request) > conf.max_upload_bytes() + 65_536:
+        limit = conf.max_upload_bytes() >> 20  # refused before Django reads the body
+        error = f"The file is larger than the limit of {limit} MB. Export it compressed."
+        context = {"form": UploadForm(), "episode": episode, "upload_error": error}
+        return render(request, "imaging/upload.html", context)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
