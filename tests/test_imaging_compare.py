@@ -74,6 +74,11 @@ def test_sentence_reads_like_the_issue_example():
     assert compare.change_sentence(rows) == (
         "Slip L4–L5 28 % → 8 %, segmental lordosis L5–S1 +6.0°"
     )
+    unchanged = compare.change_table(
+        {"slip_percent_l5_s1": 2.2, "lumbar_lordosis_l1_s1": 49.0},
+        {"slip_percent_l5_s1": 1.9, "lumbar_lordosis_l1_s1": 49.02},
+    )
+    assert compare.change_sentence(unchanged) == ""
 
 
 def test_overlay_aligns_both_films_on_the_s1_endplate():

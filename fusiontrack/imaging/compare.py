@@ -114,7 +114,10 @@ def _short(label: str) -> str:
 
 
 def change_sentence(rows: Sequence[ChangeRow]) -> str:
-    """e.g. "Slip L4–L5 28 % → 8 %, segmental lordosis L5–S1 +6.0°"; "" when nothing to say."""
+    """e.g. "Slip L4–L5 28 % → 8 %, segmental lordosis L5–S1 +6.0°"; "" when nothing changed.
+
+    Measures whose change rounds to zero at display precision are left out (the table has them).
+    """
     by_name = {r.name: r for r in rows if r.change is not None}
     parts = []
     for name in HEADLINE:
@@ -122,8 +125,9 @@ def change_sentence(rows: Sequence[ChangeRow]) -> str:
         if row is None:
             continue
         if row.unit == "%":
-            parts.append(f"{_short(row.label)} {row.before_text} → {row.after_text}")
-        else:
+            if row.before_text != row.after_text:
+                parts.append(f"{_short(row.label)} {row.before_text} → {row.after_text}")
+        elif format_value(row.change, row.unit) != format_value(0.0, row.unit):
             parts.append(f"{_short(row.label)} {row.change_text}")
     text = ", ".join(parts)
     return text[:1].upper() + text[1:]
