@@ -1,0 +1,253 @@
+"""Questionnaire responses of an import: resolve patient/episode/time point, score in batches,
+skip what is already stored, write in bulk.
+
+Natural key of a response: (episode, instrument, time point, date answered). A row whose key is
+stored already is skipped, which makes re-running an import a no-op; a second row with the same
+key in one file is reported as a duplicate. Scoring uses the core's vectorised path
+(``evaluate_batch``), whose results equal the single scorer's; rows are written with
+``bulk_create`` together with their Score rows and follow-up state (the copies
+``services.save_response`` keeps in step).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fusiontrack.core.instruments import INSTRUMENTS, evaluate_batch, resolve_options
+from fusiontrack.core.schedule import assign_timepoints
+from fusiontrack.registry.models import Episode, FollowUp, QuestionnaireResponse, Score
+
+BATCH = 5_000
+PatientKey = tuple[str, Any]  # ("pk", 12) or ("mrn", "N-1001")
+
+
+@dataclass
+class ResponseRow:
+    where: str
+    patient: PatientKey
+    instrument_id: str
+    authored: dt.date
+    timepoint: str | None
+    care_plan_id: int | None
+    answers: dict[str, Any]
+    entry_mode: str
+
+
+@dataclass
+class Prepared:
+    """A row ready to write: its episode and time point known, its scores computed."""
+
+    row: ResponseRow
+    patient_id: int
+    episode: Episode
+    timepoint: str
+    scores: dict[str, Any]
+    complete: bool
+    reason: str
+
+
+Errors = list[tuple[str, str]]
+
+
+def resolve_episodes(
+    rows: list[ResponseRow],
+    patient_ids: dict[PatientKey, int],
+    create_missing: Callable[[int, dt.date], Episode] | None,
+    errors: Errors,
+) -> list[tuple[ResponseRow, int, Episode]]:
+    """Each row's patient and episode (named by basedOn, else the latest open one)."""
+    wanted = {patient_ids[r.patient] for r in rows if r.patient in patient_ids}
+    episodes: dict[int, list[Episode]] = defaultdict(list)
+    for episode in Episode.objects.filter(patient_id__in=wanted).order_by("-opened_on", "-id"):
+        episodes[episode.patient_id].append(episode)
+    out = []
+    for row in rows:
+        patient_id = patient_ids.get(row.patient)
+        if patient_id is None:
+            errors.append((row.where, f"no patient {row.patient[1]!r} at this site."))
+            continue
+        own = episodes[patient_id]
+        if row.care_plan_id is not None:
+            episode = next((e for e in own if e.pk == row.care_plan_id), None)
+            if episode is None:
+                errors.append((row.where, f"CarePlan/{row.care_plan_id} is not this patient's."))
+                continue
+        else:
+            open_ = [e for e in own if e.stage != "withdrawn"]
+            episode = next((e for e in open_ if e.opened_on <= row.authored), None) or next(
+                iter(open_), None
+            )
+            if episode is None and create_missing is not None:
+                episode = create_missing(patient_id, row.authored)
+                episodes[patient_id].insert(0, episode)
+            if episode is None:
+                errors.append(
+                    (row.where, "the patient has no open episode (use --create-episodes).")
+                )
+                continue
+        out.append((row, patient_id, episode))
+    return out
+
+
+def assign_missing_timepoints(
+    resolved: list[tuple[ResponseRow, int, Episode]], errors: Errors
+) -> list[tuple[ResponseRow, int, Episode, str]]:
+    missing = [i for i, (row, _, _) in enumerate(resolved) if row.timepoint is None]
+    assigned = assign_timepoints(
+        [resolved[i][2].surgery_date or resolved[i][2].planned_surgery_date for i in missing],
+        [resolved[i][0].authored for i in missing],
+    )
+    found = dict(zip(missing, assigned.tolist(), strict=True))
+    out = []
+    for index, (row, patient_id, episode) in enumerate(resolved):
+        timepoint = row.timepoint or found.get(index)
+        if timepoint is None:
+            errors.append(
+                (
+                    row.where,
+                    f"answered {row.authored} outside every follow-up window of the episode; "
+                    "give the time point (FHIR extension or CSV event mapping).",
+                )
+            )
+            continue
+        out.append((row, patient_id, episode, timepoint))
+    return out
+
+
+def score_rows(
+    items: list[tuple[ResponseRow, int, Episode, str]], errors: Errors
+) -> list[Prepared]:
+    """Score every instrument's rows in one vectorised call; invalid answers become errors."""
+    by_instrument: dict[str, list[int]] = defaultdict(list)
+    for index, (row, *_rest) in enumerate(items):
+        by_instrument[row.instrument_id].append(index)
+    prepared: list[Prepared | None] = [None] * len(items)
+    for instrument_id, indexes in by_instrument.items():
+        instrument = INSTRUMENTS[instrument_id]
+        frame = pd.DataFrame.from_records(
+            [items[i][0].answers for i in indexes], columns=list(instrument.item_ids)
+        )
+        result = evaluate_batch(instrument, frame, resolve_options(instrument, {}))
+        bad = np.zeros(len(indexes), dtype=bool)
+        for message in result.messages:
+            if message.part is None:
+                bad |= message.mask
+        bad_text = result.errors(keep=lambda m: m.mask if m.part is None else m.mask & False)
+        reasons = result.errors(keep=lambda m: m.mask if m.part is not None else m.mask & False)
+        columns = [(d, result.scores[d.id]) for d in instrument.scores]
+        for position, index in enumerate(indexes):
+            row, patient_id, episode, timepoint = items[index]
+            if bad[position]:
+                errors.append((row.where, str(bad_text[position])))
+                continue
+            scores = {
+                d.id: d.convert(float(values[position]))
+                for d, values in columns
+                if not np.isnan(values[position])
+            }
+            reason = str(reasons[position])
+            prepared[index] = Prepared(
+                row, patient_id, episode, timepoint, scores, not reason, reason[:300]
+            )
+    return [p for p in prepared if p is not None]
+
+
+def _key(p: Prepared) -> tuple[int, str, str, dt.date]:
+    return (p.episode.pk, p.row.instrument_id, p.timepoint, p.row.authored)
+
+
+def drop_existing(prepared: list[Prepared], errors: Errors) -> tuple[list[Prepared], int]:
+    """Remove rows already stored (skipped) and in-file duplicates (errors)."""
+    episode_ids = sorted({p.episode.pk for p in prepared})
+    stored: set[tuple[int, str, str, dt.date]] = set()
+    for start in range(0, len(episode_ids), 10_000):
+        stored.update(
+            QuestionnaireResponse.objects.filter(
+                episode_id__in=episode_ids[start : start + 10_000]
+            ).values_list("episode_id", "instrument_id", "timepoint", "responded_on")
+        )
+    seen: set[tuple[int, str, str, dt.date]] = set()
+    fresh, skipped = [], 0
+    for p in prepared:
+        key = _key(p)
+        if key in stored:
+            skipped += 1
+        elif key in seen:
+            errors.append(
+                (
+                    p.row.where,
+                    "duplicate of an earlier row (same episode, instrument, time point and date).",
+                )
+            )
+        else:
+            seen.add(key)
+            fresh.append(p)
+    return fresh, skipped
+
+
+def write(prepared: list[Prepared], user: Any, progress: Callable[[int], None]) -> list[int]:
+    """Bulk-insert responses, their Score rows and follow-up completions; returns patient ids."""
+    follow_ups = {
+        (f.episode_id, f.timepoint): f
+        for f in FollowUp.objects.filter(episode_id__in={p.episode.pk for p in prepared})
+    }
+    completed: dict[int, FollowUp] = {}
+    for start in range(0, len(prepared), BATCH):
+        chunk = prepared[start : start + BATCH]
+        responses = []
+        for p in chunk:
+            follow_up = follow_ups.get((p.episode.pk, p.timepoint))
+            responses.append(
+                QuestionnaireResponse(
+                    patient_id=p.patient_id,
+                    episode_id=p.episode.pk,
+                    site_id=p.episode.site_id,
+                    follow_up=follow_up,
+                    instrument_id=p.row.instrument_id,
+                    instrument_version=INSTRUMENTS[p.row.instrument_id].version,
+                    timepoint=p.timepoint,
+                    responded_on=p.row.authored,
+                    answers=p.row.answers,
+                    scores=p.scores,
+                    complete=p.complete,
+                    incomplete_reason=p.reason,
+                    entry_mode=p.row.entry_mode,
+                    entered_by=user,
+                )
+            )
+            if follow_up is not None and p.complete and follow_up.status != "completed":
+                follow_up.status, follow_up.completed_on = "completed", p.row.authored
+                completed[follow_up.pk] = follow_up
+        QuestionnaireResponse.objects.bulk_create(responses, batch_size=BATCH)
+        Score.objects.bulk_create(_score_rows(responses), batch_size=BATCH)
+        progress(len(chunk))
+    FollowUp.objects.bulk_update(list(completed.values()), ["status", "completed_on"], 1000)
+    return sorted({p.patient_id for p in prepared})
+
+
+def _score_rows(responses: Iterable[QuestionnaireResponse]) -> list[Score]:
+    rows = []
+    for r in responses:
+        for measure, value in r.scores.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                rows.append(
+                    Score(
+                        response_id=r.pk,
+                        patient_id=r.patient_id,
+                        episode_id=r.episode_id,
+                        site_id=r.site_id,
+                        instrument_id=r.instrument_id,
+                        timepoint=r.timepoint,
+                        measure=measure,
+                        value=float(value),
+                        responded_on=r.responded_on,
+                    )
+                )
+    return rows
