@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from fusiontrack.fhir import build, catalog, validate
@@ -85,7 +85,10 @@ def _observations(job: ExportJob) -> Iterator[build.Resource]:
         qs = qs.filter(response__updated_at__gt=job.since)
     rows = (
         qs.order_by("pk")
-        .annotate(band=KT("response__scores__odi_band"), work=KT("response__scores__work_status"))
+        .annotate(
+            band=KeyTextTransform("odi_band", "response__scores"),
+            work=KeyTextTransform("work_status", "response__scores"),
+        )
         .values_list(
             "pk",
             "patient_id",
