@@ -6,7 +6,9 @@ research study id; everything else — every attribute of `PHI_ATTRIBUTES`, all 
 sequences that reference other studies, free-text descriptions, dates and times — is left out.
 `PHI_ATTRIBUTES` is the documented list of identifying attributes typically present on
 radiographs, taken from DICOM PS3.15 Annex E, Table E.1-1 (Application Level Confidentiality
-Profile Attributes); the allowlist removes them all and tests assert that none survives.
+Profile Attributes) [UNVERIFIED: written from the standard's attribute names, not yet checked
+line by line against the current edition]; the allowlist removes them all and tests assert that
+none survives.
 
 Pixel Spacing and Imager Pixel Spacing are kept, so measurements stay possible on the copy.
 Identifiers burned into the pixels cannot be found this way: a film whose Burned In Annotation
