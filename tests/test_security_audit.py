@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -30,7 +31,7 @@ def test_entries_form_an_unbroken_chain(anna):
     entries = list(AuditEvent.objects.order_by("sequence"))
     assert [e.sequence for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0].prev_hash == ""
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     report = audit.verify_chain()
     assert report.ok and report.entries == len(entries) > 5
 
