@@ -12,6 +12,7 @@ import sys
 BENCHMARKS = {
     "scoring": "benchmarks.scoring_bench",
     "radiology": "benchmarks.radiology_bench",
+    "imaging": "benchmarks.imaging_bench",
     "registry": "benchmarks.registry_bench",
 }
 
