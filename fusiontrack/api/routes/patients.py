@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 from pydantic import Field
 
 from fusiontrack.api import schemas as s
@@ -54,7 +55,7 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
 
 
 @router.post("/patients", response={201: s.PatientOut})
-def create_patient(request: HttpRequest, payload: s.PatientIn) -> tuple[int, Patient]:
+def create_patient(request: HttpRequest, payload: s.PatientIn) -> Status:
     require_write(request)
     site = Site.objects.filter(code=payload.site).first()
     if site is None:
@@ -69,7 +70,7 @@ def create_patient(request: HttpRequest, payload: s.PatientIn) -> tuple[int, Pat
         raise ApiError(
             409, f"A patient with MRN {payload.mrn} already exists at {site.code}."
         ) from None
-    return 201, patient
+    return Status(201, patient)
 
 
 @router.get("/patients/{patient_id}/episodes", response=list[s.EpisodeOut], tags=["episodes"])
@@ -86,7 +87,7 @@ def create_episode(request: HttpRequest, patient_id: int, payload: s.EpisodeIn):
     patient = access.get_patient_for_user(request, patient_id, write=True)
     role = access.role_at(request, patient.site_id) or ""
     episode = Episode(patient=patient, stage_entered_on=payload.opened_on, **payload.dict())
-    return 201, services.create_episode(request, episode, role=role)
+    return Status(201, services.create_episode(request, episode, role=role))
 
 
 @router.get("/episodes/{episode_id}", response=s.EpisodeOut, tags=["episodes"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router
+from ninja.responses import Status
 
 from fusiontrack.api import schemas as s
 from fusiontrack.api.auth import audit_reads
@@ -30,7 +31,7 @@ def create_operation(request: HttpRequest, episode_id: int, payload: s.Operation
     episode = access.get_episode_for_user(request, episode_id, kind="operation", write=True)
     role = access.role_at(request, episode.site_id) or ""
     operation = Operation(episode=episode, surgeon=None, **payload.dict())
-    return 201, services.create_record(request, operation, role=role)
+    return Status(201, services.create_record(request, operation, role=role))
 
 
 @router.get(
@@ -55,4 +56,4 @@ def create_complication(request: HttpRequest, episode_id: int, payload: s.Compli
     episode = access.get_episode_for_user(request, episode_id, kind="complication", write=True)
     role = access.role_at(request, episode.site_id) or ""
     complication = Complication(episode=episode, **payload.dict())
-    return 201, services.create_record(request, complication, role=role)
+    return Status(201, services.create_record(request, complication, role=role))

@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
+from ninja.responses import Status
 
 from fusiontrack.api import schemas as s
 from fusiontrack.api.auth import audit_reads
@@ -57,7 +58,7 @@ def create_response(request: HttpRequest, episode_id: int, payload: s.ResponseIn
         entry_mode=payload.entry_mode,
         role=access.role_at(request, episode.site_id) or "",
     )
-    return 201, response
+    return Status(201, response)
 
 
 @router.get("/responses/{response_id}", response=s.ResponseOut)

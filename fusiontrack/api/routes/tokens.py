@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 from ninja import Router
+from ninja.responses import Status
 
 from fusiontrack.api import schemas as s
 from fusiontrack.api import tokens
@@ -15,15 +16,9 @@ from fusiontrack.registry.models import Site
 router = Router(tags=["tokens"], auth=SESSION_ONLY)
 
 
-def _out(token: ApiToken) -> dict:
-    data = {f: getattr(token, f) for f in s.TokenOut.model_fields if f != "site"}
-    data["site"] = token.site.code
-    return data  # IssuedTokenOut adds the secret, so the token is returned as a dict
-
-
 @router.get("/tokens", response=list[s.TokenOut])
-def list_tokens(request: HttpRequest) -> list[dict]:
-    return [_out(t) for t in ApiToken.objects.filter(user=request.user).select_related("site")]
+def list_tokens(request: HttpRequest) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=request.user).select_related("site"))
 
 
 @router.post("/tokens", response={201: s.IssuedTokenOut})
@@ -39,7 +34,8 @@ def issue_token(request: HttpRequest, payload: s.TokenIn):
         scope=payload.scope,
         expires_at=payload.expires_at,
     )
-    return 201, {**_out(issued.token), "token": issued.secret}
+    issued.token.token = issued.secret  # type: ignore[attr-defined]  # shown once
+    return Status(201, issued.token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None})
@@ -48,4 +44,4 @@ def revoke_token(request: HttpRequest, token_id: int):
     if token is None:
         raise Http404("No such token.")
     tokens.revoke(request, token)
-    return 204, None
+    return Status(204, None)
