@@ -228,7 +228,9 @@ def answers_for(
         if problem:
             issues.append(Issue(f"{item.linkId}: {problem}", f"{where}.answer[0]"))
         elif value is not None:
-            answers[item.linkId] = value
+            # 2, not 2.0: stored answers look the same whichever way they arrived.
+            integral = isinstance(value, float) and value.is_integer()
+            answers[item.linkId] = int(value) if integral else value
     return answers, issues
 
 
