@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "fusiontrack.api",
     "fusiontrack.fhir",
     "fusiontrack.interop",
+    "fusiontrack.insight",
 ]
 
 MIDDLEWARE = [

@@ -18,5 +18,6 @@ urlpatterns = [
     path("fhir/", include("fusiontrack.fhir.urls")),
     path("imaging/", include("fusiontrack.imaging.urls")),
     path("p/", include("fusiontrack.portal.urls")),
+    path("cohort/", include("fusiontrack.insight.urls")),
     path("", include("fusiontrack.registry.urls")),
 ]

@@ -1,0 +1,78 @@
+"""One pipeline for the web page, the CSV, the PDF and the CLI: load → aggregate → de-identify →
+chart. Views and commands only authorise and respond.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from fusiontrack.core import vocab
+from fusiontrack.core.outcomes import MEASURES
+from fusiontrack.insight import charts
+from fusiontrack.insight.aggregates import KM_TIMES, Dashboard, build_dashboard
+from fusiontrack.insight.filters import CohortFilter
+from fusiontrack.insight.privacy import suppress, surgeon_codes
+from fusiontrack.insight.queries import CohortData, load_cohort
+
+TP_ORDER = vocab.codes(vocab.TIMEPOINTS)
+
+
+@dataclass
+class CohortView:
+    """A computed dashboard ready to render: tables (suppressed if de-identified) and charts."""
+
+    data: CohortData
+    board: Dashboard
+    deidentified: bool
+    charts: dict[str, str] = field(default_factory=dict)
+    surgeon_labels: dict[int, str] = field(default_factory=dict)
+
+
+def surgeon_labels(data: CohortData, deidentified: bool) -> dict[int, str]:
+    ids = [int(s) for s in data.episodes["surgeon_id"].dropna().unique()]
+    if deidentified:
+        return surgeon_codes(ids)
+    return {pk: data.surgeon_names.get(pk, f"Surgeon {pk}") for pk in ids}
+
+
+def compute(
+    site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.date, deidentified: bool
+) -> CohortView:
+    data = load_cohort(site_ids, filters, as_of=as_of)
+    board = build_dashboard(data)
+    if deidentified:
+        board.tables = {k: suppress(t) for k, t in board.tables.items()}
+    view = CohortView(data, board, deidentified, surgeon_labels=surgeon_labels(data, deidentified))
+    view.charts = make_charts(board, deidentified)
+    return view
+
+
+def make_charts(board: Dashboard, deidentified: bool) -> dict[str, str]:
+    """One mean-trajectory chart per measure and the KM chart (not drawn from suppressed
+    rows: a hidden mean is simply absent)."""
+    out: dict[str, str] = {}
+    means = board.tables["means"].frame
+    for measure, rows in means.groupby("measure", sort=False):
+        label = MEASURES[str(measure)].label if str(measure) in MEASURES else str(measure)
+        present = [tp for tp in TP_ORDER if tp in set(rows["timepoint"])]
+        out[f"means-{measure}"] = charts.mean_chart(f"{label}: mean and 95 % CI", rows, present)
+    if board.km_curves:
+        curves = board.km_curves
+        if deidentified:
+            curves = {k: _hide_small_risk_sets(c) for k, c in curves.items()}
+        out["survival"] = charts.km_chart(
+            "Reoperation-free and complication-free survival", curves, KM_TIMES
+        )
+    return out
+
+
+def _hide_small_risk_sets(curve: pd.DataFrame) -> pd.DataFrame:
+    """For researchers, stop a curve where fewer than 5 patients remain at risk."""
+    return curve.assign(
+        survival=curve["survival"].where(curve["at_risk"] >= 5),
+        at_risk=curve["at_risk"].where(curve["at_risk"] >= 5, 0),
+    )
