@@ -54,7 +54,7 @@ def cohort_html(view: CohortView, *, as_of: dt.date, title: str = "") -> str:
         (name, [display(board.tables[k]) for k in keys if k in board.tables])
         for name, keys in COHORT_SECTIONS
     ]
-    extra = getattr(view, "benchmark_sections", [])
+    extra = view.benchmark_sections
     return render_to_string(
         "insight/report_cohort.html",
         {

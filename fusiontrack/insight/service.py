@@ -14,7 +14,15 @@ from fusiontrack.core import vocab
 from fusiontrack.core.outcomes import MEASURES
 from fusiontrack.insight import charts
 from fusiontrack.insight.aggregates import KM_TIMES, Dashboard, build_dashboard
+from fusiontrack.insight.benchmarking import (
+    OUTCOMES,
+    UNITS,
+    BenchmarkPanel,
+    benchmark,
+    patient_frame,
+)
 from fusiontrack.insight.filters import CohortFilter
+from fusiontrack.insight.presentation import display
 from fusiontrack.insight.privacy import suppress, surgeon_codes
 from fusiontrack.insight.queries import CohortData, load_cohort
 
@@ -30,6 +38,10 @@ class CohortView:
     deidentified: bool
     charts: dict[str, str] = field(default_factory=dict)
     surgeon_labels: dict[int, str] = field(default_factory=dict)
+    #: (section title, display tables, SVGs) for benchmarking, after the fixed sections.
+    benchmark_sections: list[tuple[str, list[dict[str, object]], list[str]]] = field(
+        default_factory=list
+    )
 
 
 def surgeon_labels(data: CohortData, deidentified: bool) -> dict[int, str]:
@@ -40,15 +52,46 @@ def surgeon_labels(data: CohortData, deidentified: bool) -> dict[int, str]:
 
 
 def compute(
-    site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.date, deidentified: bool
+    site_ids: Sequence[int],
+    filters: CohortFilter,
+    *,
+    as_of: dt.date,
+    deidentified: bool,
+    min_unit: int = 20,
 ) -> CohortView:
+    """Load, aggregate, benchmark (units under ``min_unit`` patients not ranked), de-identify
+    (researchers: small cells suppressed, surgeons pseudonymised), chart."""
     data = load_cohort(site_ids, filters, as_of=as_of)
     board = build_dashboard(data)
+    labels = surgeon_labels(data, deidentified)
+    panels = _benchmarks(data, labels, min_unit, deidentified)
+    for panel in panels:
+        board.add(panel.table)
     if deidentified:
         board.tables = {k: suppress(t) for k, t in board.tables.items()}
-    view = CohortView(data, board, deidentified, surgeon_labels=surgeon_labels(data, deidentified))
+    view = CohortView(data, board, deidentified, surgeon_labels=labels)
     view.charts = make_charts(board, deidentified)
+    view.benchmark_sections = [
+        (
+            "Benchmarking (risk-adjusted, funnel plots with 95 % and 99.8 % limits)",
+            [display(board.tables[p.table.key]) for p in panels],
+            [p.svg for p in panels if p.svg],
+        )
+    ]
     return view
+
+
+def _benchmarks(
+    data: CohortData, labels: dict[int, str], min_unit: int, deidentified: bool
+) -> list[BenchmarkPanel]:
+    if data.episodes.empty:
+        return []
+    frame = patient_frame(data, labels)
+    return [
+        benchmark(frame, outcome, unit, min_n=min_unit, hide_below=5 if deidentified else 0)
+        for outcome in OUTCOMES
+        for unit in UNITS
+    ]
 
 
 def make_charts(board: Dashboard, deidentified: bool) -> dict[str, str]:
