@@ -1,0 +1,138 @@
+"""The dashboard on the synthetic cohort loaded by the demo loader: it recovers the generating
+parameters (fusiontrack/synthetic/parameters.py) within stated tolerances, agrees exactly with
+the generator's own tables, and its Kaplan–Meier numbers equal lifelines' on the same data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fusiontrack import demo
+from fusiontrack.synthetic import generate_cohort
+from fusiontrack.synthetic.parameters import value
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = dt.date(2026, 11, 24)
+PATIENTS = 1500
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker):
+    """Loaded once for the module (committed), flushed afterwards."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        demo.load_demo(patients=PATIENTS, seed=SEED, as_of=AS_OF)
+    yield generate_cohort(PATIENTS, seed=SEED, as_of=AS_OF)
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def view(loaded, django_db_blocker):
+    from fusiontrack.insight.filters import CohortFilter
+    from fusiontrack.insight.service import compute
+    from fusiontrack.registry.models import Site
+
+    with django_db_blocker.unblock():
+        sites = list(Site.objects.values_list("pk", flat=True))
+        return compute(sites, CohortFilter(), as_of=AS_OF, deidentified=False)
+
+
+def _row(frame, **match):
+    for key, wanted in match.items():
+        frame = frame[frame[key] == wanted]
+    assert len(frame) == 1, frame
+    return frame.iloc[0]
+
+
+def test_operated_episodes_equal_the_generators_operations(loaded, view, db):
+    operated = loaded.operations.drop_duplicates("episode_id")
+    assert view.board.n_episodes == (operated["operation_date"] <= pd.Timestamp(AS_OF)).sum()
+
+
+def test_diagnosis_mix_is_recovered_within_four_points(view, db):
+    """Parameter diagnosis_mix (an assumption, SOURCE MISSING); tolerance ±0.04 ≈ 3 binomial SDs
+    at ~1,300 operated patients (SD ≈ 0.013)."""
+    table = view.board.tables["cohort"].frame
+    diagnoses = table[table["variable"] == "Primary diagnosis"]
+    n = diagnoses["n"].sum()
+    labels = {
+        "degenerative_spondylolisthesis": "Degenerative spondylolisthesis",
+        "degenerative_disc_disease": "Degenerative disc disease",
+    }
+    for code, label in labels.items():
+        share = _row(diagnoses, level=label)["n"] / n
+        assert share == pytest.approx(value("diagnosis_mix")[code], abs=0.04), code
+
+
+def test_missed_follow_up_fraction_at_12_months_is_recovered(view, db):
+    """Parameter missed_by_timepoint['12m'] = 0.27 (Swespine ~25 % at one year, Parai 2020):
+    completeness should be 1 − 0.27 = 0.73 ± 0.05 (binomial SD ≈ 0.015 at ~900 eligible,
+    widened for the per-patient random effect)."""
+    done = _row(view.board.tables["completeness"].frame, timepoint="12m", site="all sites")
+    assert done["n_eligible"] > 500
+    assert done["n_answered"] / done["n_eligible"] == pytest.approx(
+        1 - value("missed_by_timepoint")["12m"], abs=0.05
+    )
+
+
+def test_mean_odi_change_at_24_months_is_recovered_against_parker_2011(view, db):
+    """Parameter odi_change_24m_mean_sd = (−19.5, 11.3) (Parker 2011, J Neurosurg Spine
+    14:598); the generator adds baseline and age/sex modifiers, so ±3 points."""
+    change = _row(view.board.tables["changes"].frame, measure="odi", timepoint="24m")
+    assert change["n"] > 200
+    assert change["mean_change"] == pytest.approx(-19.5, abs=3.0)
+    assert change["lower"] < change["mean_change"] < change["upper"]
+
+
+def test_return_to_work_at_12_months_is_recovered_against_qod_2021(view, db):
+    """Parameter return_to_work_by_12m = 0.82 (QOD 2021); ±0.06."""
+    work = _row(view.board.tables["return_to_work"].frame, timepoint="12m")
+    assert work["proportion"] == pytest.approx(value("return_to_work_by_12m"), abs=0.06)
+
+
+def test_fusion_rate_at_12_months_is_plausible_and_counted(view, db):
+    fusion = view.board.tables["fusion"].frame.iloc[0]
+    assert fusion["n_assessed"] > 300
+    assert 0.6 < fusion["proportion"] < 0.95
+
+
+def test_kaplan_meier_against_lifelines_on_the_same_data(loaded, view, db):
+    """Reoperation-free survival at 3, 12 and 24 months, recomputed directly with lifelines'
+    KaplanMeierFitter from the generator's tables (durations in days / 30.4375)."""
+    from lifelines import KaplanMeierFitter
+
+    ops = loaded.operations.sort_values("operation_date").drop_duplicates("episode_id")
+    ops = ops[ops["operation_date"] <= pd.Timestamp(AS_OF)].set_index("episode_id")
+    first = loaded.reoperations.groupby("episode_id")["reoperation_date"].min()
+    event = ops.index.map(first)
+    end = pd.Series(event, index=ops.index).fillna(pd.Timestamp(AS_OF))
+    observed = pd.Series(event, index=ops.index).notna().to_numpy()
+    months = (end - ops["operation_date"]).dt.days.to_numpy(float) / 30.4375
+    fitter = KaplanMeierFitter().fit(months, observed)
+    table = view.board.tables["survival"].frame
+    for t in (3.0, 12.0, 24.0):
+        row = _row(table, curve="Reoperation-free", months=t)
+        assert row["survival"] == pytest.approx(float(fitter.predict(t)), abs=1e-12)
+        assert row["at_risk"] == int((months >= t).sum())
+    assert np.isfinite(table["lower"]).all()
+
+
+def test_benchmarking_ranks_units_with_enough_patients(view, db):
+    bench = view.board.tables["benchmark-mcid_12m-surgeon"].frame
+    assert len(bench) == 4  # four synthetic surgeons
+    assert bench["rank"].notna().all()
+    assert set(bench["funnel_position"]) <= {
+        "within",
+        "above 95 %",
+        "below 95 %",
+        "above 99.8 %",
+        "below 99.8 %",
+    }
+    assert view.benchmark_sections[0][2]  # funnel SVGs drawn
