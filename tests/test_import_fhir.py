@@ -35,7 +35,9 @@ def test_bundle_creates_patients_episodes_and_scored_responses(personas):
     mira = QuestionnaireResponse.objects.get(patient__mrn="N-2002")  # by identifier reference
     assert mira.scores == {"nrs_back": 5, "nrs_leg": 9}
     assert Episode.objects.filter(title="Imported").count() == 2
-    assert AuditEvent.objects.filter(object_type="importrun", patient_id_ref=jonas.pk).exists()
+    entry = AuditEvent.objects.get(object_type="importrun")
+    assert entry.username == "omar"
+    assert entry.detail["responses_per_patient"][str(jonas.pk)] == 2
 
 
 def test_re_running_an_import_creates_no_duplicates(personas):

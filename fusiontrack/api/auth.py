@@ -33,9 +33,26 @@ SESSION_ONLY = [Session()]
 
 
 def audit_reads(request: HttpRequest, rows: list[tuple[Any, int | None, int | None]]) -> None:
-    """One read entry per (record, patient id, site id) shown — issue 6 audits every API read."""
+    """Audit what a response showed (issue 6 audits every API and FHIR read).
+
+    One entry per record type and patient, naming every record id shown in ``detail``: a
+    search page of 50 observations of one patient is one chained append, not 50.
+    """
     from fusiontrack.registry.access import role_at
 
+    groups: dict[tuple[str, int | None, int | None], list[str]] = {}
     for obj, patient_id, site_id in rows:
+        kind = obj._meta.model_name or type(obj).__name__.lower()
+        groups.setdefault((kind, patient_id, site_id), []).append(str(obj.pk))
+    for (kind, patient_id, site_id), ids in groups.items():
         role = role_at(request, site_id) if site_id is not None else None
-        audit.record(request, "read", obj, patient_id=patient_id, site_id=site_id, role=role or "")
+        audit.record_event(
+            request,
+            "read",
+            kind,
+            ids[0] if len(ids) == 1 else "",
+            patient_id=patient_id,
+            site_id=site_id,
+            role=role or "",
+            detail={"ids": ids} if len(ids) > 1 else None,
+        )
