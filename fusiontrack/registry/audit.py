@@ -243,20 +243,27 @@ def _entries(chunk_size: int = 5000) -> Iterator[AuditEvent]:
 
 def verify_chain() -> ChainReport:
     """Recompute every hash in order; report the first gap, repeat, broken link or bad hash."""
+    return verify_entries(_entries())
+
+
+def verify_entries(entries: Iterable[Any]) -> ChainReport:
+    """The same check over any entries in sequence order (model rows, or rows read from a
+    backup file with the same attribute names: ``at`` an aware datetime, JSON as dicts)."""
     expected_sequence, prev_hash, count = 1, "", 0
-    for entry in _entries():
+    for entry in entries:
         count += 1
+        entry_id = getattr(entry, "pk", None) or getattr(entry, "id", None)
         if entry.sequence != expected_sequence:
             problem = (
                 f"sequence jumps from {expected_sequence - 1} to {entry.sequence} "
                 "(entries missing or inserted)"
             )
-            return ChainReport(count, ChainBreak(entry.sequence, entry.pk, problem))
+            return ChainReport(count, ChainBreak(entry.sequence, entry_id, problem))
         if entry.prev_hash != prev_hash:
             problem = "prev_hash does not match the previous entry's hash (entry replaced)"
-            return ChainReport(count, ChainBreak(entry.sequence, entry.pk, problem))
+            return ChainReport(count, ChainBreak(entry.sequence, entry_id, problem))
         if entry_hash(entry) != entry.hash:
             problem = "content does not match its hash (entry edited)"
-            return ChainReport(count, ChainBreak(entry.sequence, entry.pk, problem))
+            return ChainReport(count, ChainBreak(entry.sequence, entry_id, problem))
         expected_sequence, prev_hash = entry.sequence + 1, entry.hash
     return ChainReport(count, None)
