@@ -136,3 +136,34 @@ def test_benchmarking_ranks_units_with_enough_patients(view, db):
         "below 99.8 %",
     }
     assert view.benchmark_sections[0][2]  # funnel SVGs drawn
+
+
+def test_attrition_shows_responders_differ_and_an_ipw_estimate_beside_complete_case(view, db):
+    """The generator makes smokers and younger patients miss more follow-ups (Kaur 2023,
+    parameters missed_smoker_odds_ratio 1.62, missed_age_log_odds_per_decade −0.43): the
+    responder table must show younger non-responders, and the IPW estimate sits beside the
+    complete-case one with both counts."""
+    ipw = _row(view.board.tables["attrition_ipw"].frame, timepoint="12m")
+    assert ipw["n_answering"] < ipw["n_eligible"]
+    assert 0 < ipw["ipw"] < 1
+    assert ipw["ipw_lower"] < ipw["ipw"] < ipw["ipw_upper"]
+    assert abs(ipw["ipw"] - ipw["complete_case"]) < 0.05
+    responders = view.board.tables["attrition_baseline"].frame
+    age = _row(responders, variable="age")
+    assert age["responders"] > age["non_responders"]
+    assert "inverse-probability weighting" in view.board.attrition_explanation
+
+
+def test_the_dashboard_page_explains_the_weighting(loaded, client, db):
+    from django.contrib.auth import get_user_model
+
+    from fusiontrack.registry.models import Membership, Site
+
+    user = get_user_model().objects.create_user("lead", password=None)
+    for site in Site.objects.all():
+        Membership.objects.create(user=user, site=site, role="surgeon")
+    client.force_login(user)
+    html = client.get("/cohort/").content.decode()
+    assert "How to read the weighted estimate" in html
+    assert "ODI MCID: complete-case vs inverse-probability-weighted" in html
+    assert html.count("<svg") >= 5

@@ -63,6 +63,8 @@ class Dashboard:
     n_patients: int
     tables: dict[str, Table] = field(default_factory=dict)
     km_curves: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Plain-language account of the 12-month IPW estimate ("" when it could not be fitted).
+    attrition_explanation: str = ""
 
     def add(self, table: Table) -> None:
         self.tables[table.key] = table
@@ -90,6 +92,11 @@ def build_dashboard(data: CohortData) -> Dashboard:
     board.add(score_changes(data, measures))
     board.add(threshold_rates(data, measures))
     board.add(completeness(data))
+    from fusiontrack.insight.attrition import attrition_tables  # uses this module's helpers
+
+    ipw, responders, board.attrition_explanation = attrition_tables(data)
+    board.add(ipw)
+    board.add(responders)
     board.add(complications_by_category(data))
     board.add(complications_by_grade(data))
     board.add(early_events(data))

@@ -34,7 +34,10 @@ COHORT_SECTIONS = (
         "4. Fusion, length of stay and return to work",
         ("fusion", "length_of_stay", "return_to_work"),
     ),
-    ("5. Completeness of follow-up", ("completeness",)),
+    (
+        "5. Completeness of follow-up and attrition",
+        ("completeness", "attrition_ipw", "attrition_baseline"),
+    ),
 )
 
 
@@ -68,6 +71,7 @@ def cohort_html(view: CohortView, *, as_of: dt.date, title: str = "") -> str:
             "deidentified": view.deidentified,
             "rule": RULE,
             "extra_sections": extra,
+            "attrition_explanation": board.attrition_explanation,
         },
     )
 

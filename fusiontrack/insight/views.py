@@ -29,7 +29,10 @@ from fusiontrack.registry.views.common import today
 SECTIONS = (
     ("Patients", ("cohort",)),
     ("Patient-reported outcomes", ("means", "changes", "thresholds")),
-    ("Follow-up completeness", ("completeness",)),
+    (
+        "Follow-up completeness and attrition",
+        ("completeness", "attrition_ipw", "attrition_baseline"),
+    ),
     ("Complications and events", ("complications", "clavien_dindo", "early_events", "survival")),
     ("Fusion, hospital stay and work", ("fusion", "length_of_stay", "return_to_work")),
 )
