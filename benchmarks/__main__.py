@@ -13,6 +13,7 @@ BENCHMARKS = {
     "scoring": "benchmarks.scoring_bench",
     "radiology": "benchmarks.radiology_bench",
     "imaging": "benchmarks.imaging_bench",
+    "portal": "benchmarks.portal_bench",
     "registry": "benchmarks.registry_bench",
 }
 

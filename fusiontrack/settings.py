@@ -307,3 +307,22 @@ FUSIONTRACK_STALLED_STAGE_DAYS = {
     "preparation": env_int("FUSIONTRACK_STALLED_PREPARATION_DAYS", 90),
     "surgery": env_int("FUSIONTRACK_STALLED_SURGERY_DAYS", 14),
 }
+
+# --- email (patient invitations and reminders go through Django's email backends) ---------------
+# Production: SMTP from the environment. Elsewhere: a file backend under the data directory, so
+# the demo and development never try to reach a mail server (messages can be read as files).
+if FUSIONTRACK_ENV == "production":
+    EMAIL_BACKEND = env_str(
+        "FUSIONTRACK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+    )
+else:
+    EMAIL_BACKEND = env_str(
+        "FUSIONTRACK_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+    )
+EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
+EMAIL_HOST = env_str("FUSIONTRACK_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("FUSIONTRACK_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("FUSIONTRACK_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("FUSIONTRACK_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("FUSIONTRACK_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("FUSIONTRACK_DEFAULT_FROM_EMAIL", "fusiontrack@localhost")
