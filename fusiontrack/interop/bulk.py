@@ -1,52 +1,78 @@
-"""Bulk inserts: PostgreSQL COPY when available, Django's bulk_create elsewhere (SQLite).
+"""Bulk inserts of plain rows: PostgreSQL COPY when available, bulk_create elsewhere (SQLite).
 
-COPY is several times faster than multi-row INSERT for 100,000-row imports (measured in
-benchmarks/interop_bench.py). Primary keys are taken from the table's sequence first, so the
-caller gets the ids it needs for child rows, exactly as bulk_create would give them.
-Columns are read from the model, so a field added later (with a default) is written too.
+Rows are dicts of field attnames (``patient_id``, not ``patient``); fields a row leaves out get
+the model's default, auto timestamps get now. On PostgreSQL the primary keys come from the
+table's sequence first and rows go in with COPY: no Django model instance is built (at
+300,000 rows instantiating models alone costs ~10 s), which is what lets an import reach
+thousands of responses per second (benchmarks/interop_bench.py). Columns are read from the model,
+so a field added later is written too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
 
-
-def _converter(field: models.Field, now: Any) -> Callable[[models.Model], Any]:
-    name = field.attname
-    if isinstance(field, models.JSONField):
-        dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-        return lambda obj: dumps(getattr(obj, name))
-    if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
-        return lambda obj: getattr(obj, name) or now
-    return lambda obj: getattr(obj, name)
+_MISSING = object()
 
 
-def insert(model: type[models.Model], objs: Sequence[models.Model], batch_size: int) -> None:
-    """Insert ``objs`` and set their primary keys."""
-    if not objs:
-        return
+def _column_plan(model: type[models.Model]) -> list[tuple[str, bool, Any]]:
+    """(attname, is JSON, default or _MISSING) per concrete non-pk field."""
+    now = timezone.now()
+    plan = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
+            default: Any = now
+        elif field.has_default() or field.null:
+            default = field.get_default()
+        else:
+            default = _MISSING
+        plan.append((field.attname, isinstance(field, models.JSONField), default))
+    return plan
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], batch: int) -> list[int]:
+    """Insert ``rows``; returns their new primary keys in order."""
+    if not rows:
+        return []
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objs, batch_size=batch_size)
-        return
+        objs = model._default_manager.bulk_create([model(**row) for row in rows], batch_size=batch)
+        return [obj.pk for obj in objs]
     table = model._meta.db_table
     pk = model._meta.pk
+    plan = _column_plan(model)
+    dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+    columns = [pk.column] + [_column(model, attname) for attname, _, _ in plan]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk.column, len(objs)],
+            [table, pk.column, len(rows)],
         )
-        for obj, (value,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, pk.attname, value)
-        now = timezone.now()
-        fields = model._meta.concrete_fields
-        convert = [_converter(f, now) for f in fields]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        raw = cursor.connection  # the psycopg connection, inside Django's transaction
-        with raw.cursor() as pg, pg.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([c(obj) for c in convert])
+        ids = [value for (value,) in cursor.fetchall()]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with (
+            cursor.connection.cursor() as pg,
+            pg.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy,
+        ):
+            for new_id, row in zip(ids, rows, strict=True):
+                values = [new_id]
+                for attname, is_json, default in plan:
+                    value = row.get(attname, default)
+                    if value is _MISSING:
+                        raise ValueError(f"{model.__name__}.{attname} has no value and no default")
+                    values.append(dumps(value) if is_json else value)
+                copy.write_row(values)
+    return ids
+
+
+def _column(model: type[models.Model], attname: str) -> str:
+    for field in model._meta.concrete_fields:
+        if field.attname == attname:
+            return field.column
+    raise KeyError(attname)

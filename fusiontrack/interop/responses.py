@@ -195,40 +195,41 @@ def drop_existing(prepared: list[Prepared], errors: Errors) -> tuple[list[Prepar
 
 
 def write(prepared: list[Prepared], user: Any, progress: Callable[[int], None]) -> list[int]:
-    """Bulk-insert responses, their Score rows and follow-up completions; returns patient ids."""
+    """Insert responses, their Score rows and follow-up completions; returns patient ids."""
     follow_ups = {
         (f.episode_id, f.timepoint): f
         for f in FollowUp.objects.filter(episode_id__in={p.episode.pk for p in prepared})
     }
+    user_id = getattr(user, "pk", None)
     completed: dict[int, FollowUp] = {}
     for start in range(0, len(prepared), BATCH):
         chunk = prepared[start : start + BATCH]
-        responses = []
+        rows = []
         for p in chunk:
             follow_up = follow_ups.get((p.episode.pk, p.timepoint))
-            responses.append(
-                QuestionnaireResponse(
-                    patient_id=p.patient_id,
-                    episode_id=p.episode.pk,
-                    site_id=p.episode.site_id,
-                    follow_up=follow_up,
-                    instrument_id=p.row.instrument_id,
-                    instrument_version=INSTRUMENTS[p.row.instrument_id].version,
-                    timepoint=p.timepoint,
-                    responded_on=p.row.authored,
-                    answers=p.row.answers,
-                    scores=p.scores,
-                    complete=p.complete,
-                    incomplete_reason=p.reason,
-                    entry_mode=p.row.entry_mode,
-                    entered_by=user,
-                )
+            rows.append(
+                {
+                    "patient_id": p.patient_id,
+                    "episode_id": p.episode.pk,
+                    "site_id": p.episode.site_id,
+                    "follow_up_id": follow_up.pk if follow_up is not None else None,
+                    "instrument_id": p.row.instrument_id,
+                    "instrument_version": INSTRUMENTS[p.row.instrument_id].version,
+                    "timepoint": p.timepoint,
+                    "responded_on": p.row.authored,
+                    "answers": p.row.answers,
+                    "scores": p.scores,
+                    "complete": p.complete,
+                    "incomplete_reason": p.reason,
+                    "entry_mode": p.row.entry_mode,
+                    "entered_by_id": user_id,
+                }
             )
             if follow_up is not None and p.complete and follow_up.status != "completed":
                 follow_up.status, follow_up.completed_on = "completed", p.row.authored
                 completed[follow_up.pk] = follow_up
-        bulk.insert(QuestionnaireResponse, responses, BATCH)
-        bulk.insert(Score, _score_rows(responses), BATCH)
+        ids = bulk.insert_rows(QuestionnaireResponse, rows, BATCH)
+        bulk.insert_rows(Score, _score_rows(rows, ids), BATCH)
         progress(len(chunk))
     _complete_follow_ups(completed.values())
     return sorted({p.patient_id for p in prepared})
@@ -246,22 +247,23 @@ def _complete_follow_ups(follow_ups: Iterable[FollowUp]) -> None:
         )
 
 
-def _score_rows(responses: Iterable[QuestionnaireResponse]) -> list[Score]:
+def _score_rows(responses: list[dict[str, Any]], ids: list[int]) -> list[dict[str, Any]]:
+    """The Score rows ``services.score_rows`` would make: one per numeric score."""
     rows = []
-    for r in responses:
-        for measure, value in r.scores.items():
+    for response_id, r in zip(ids, responses, strict=True):
+        for measure, value in r["scores"].items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 rows.append(
-                    Score(
-                        response_id=r.pk,
-                        patient_id=r.patient_id,
-                        episode_id=r.episode_id,
-                        site_id=r.site_id,
-                        instrument_id=r.instrument_id,
-                        timepoint=r.timepoint,
-                        measure=measure,
-                        value=float(value),
-                        responded_on=r.responded_on,
-                    )
+                    {
+                        "response_id": response_id,
+                        "patient_id": r["patient_id"],
+                        "episode_id": r["episode_id"],
+                        "site_id": r["site_id"],
+                        "instrument_id": r["instrument_id"],
+                        "timepoint": r["timepoint"],
+                        "measure": measure,
+                        "value": float(value),
+                        "responded_on": r["responded_on"],
+                    }
                 )
     return rows
