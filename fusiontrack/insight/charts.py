@@ -178,3 +178,26 @@ def funnel_chart(
         for n in np.linspace(0, n_max, 5)
     )
     return _frame(title, "".join(body), _y_ticks(lo, hi, "{:.1f}"), x_ticks)
+
+
+def histogram(title: str, edges: Sequence[float], counts: Sequence[int], unit: str = "") -> str:
+    """Bars of counts per bin (labels under each bar, the count above it)."""
+    n = len(counts)
+    top = max([*counts, 1])
+    width = (W - L - R) / max(n, 1)
+    body = []
+    for i, count in enumerate(counts):
+        x = L + i * width
+        y = _y(count, 0, top)
+        body.append(
+            f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{width - 2:.1f}" '
+            f'height="{H - B - y:.1f}" fill="{COLOURS[0]}"/>'
+            f'<text x="{x + width / 2:.1f}" y="{y - 2:.1f}" font-size="8" '
+            f'text-anchor="middle">{count}</text>'
+        )
+    x_ticks = "".join(
+        f'<text x="{L + i * width + width / 2:.1f}" y="{H - B + 12}" font-size="7" '
+        f'text-anchor="middle">{edges[i]:g}–{edges[i + 1]:g}{escape(unit)}</text>'
+        for i in range(n)
+    )
+    return _frame(title, "".join(body), _y_ticks(0, top, "{:.0f}"), x_ticks)

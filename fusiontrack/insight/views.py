@@ -21,7 +21,8 @@ from fusiontrack.insight.filters import AGE_BANDS, CohortFilter, FilterError
 from fusiontrack.insight.presentation import display
 from fusiontrack.insight.privacy import RULE, Viewer, viewer_for
 from fusiontrack.insight.service import compute
-from fusiontrack.registry.access import get_patient_for_user
+from fusiontrack.insight.similar import similar_report
+from fusiontrack.registry.access import get_episode_for_user, get_patient_for_user
 from fusiontrack.registry.audit import record_event
 from fusiontrack.registry.models import Site
 from fusiontrack.registry.views.common import today
@@ -134,6 +135,26 @@ def patient_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
         role=viewer_for(request).role,
     )
     return _pdf(pdf, f"fusiontrack-patient-{patient.site.code}-{patient.mrn}.pdf")
+
+
+@login_required
+def patients_like_you(request: HttpRequest, episode_id: int) -> HttpResponse:
+    """Outcomes of similar past patients and the outcome model, for one patient (staff only)."""
+    episode = get_episode_for_user(request, episode_id)
+    viewer = viewer_for(request)
+    # Registry-wide: only aggregates of at least 30 matched patients leave other sites.
+    site_ids = tuple(Site.objects.order_by("pk").values_list("pk", flat=True))
+    report = similar_report(episode, site_ids, today())
+    record_event(
+        request,
+        "read",
+        "patients_like_you",
+        str(episode.pk),
+        patient_id=episode.patient_id,
+        site_id=episode.site_id,
+        role=viewer.role,
+    )
+    return render(request, "insight/similar.html", {"episode": episode, "report": report})
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
