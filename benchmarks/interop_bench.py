@@ -118,7 +118,10 @@ def _responses_ndjson(path: Path) -> int:
                     "subject": {"identifier": {"system": mrn_system, "value": mrn}},
                     "authored": authored,
                     "extension": [
-                        {"url": f"{CANONICAL}/StructureDefinition/timepoint", "valueCode": timepoint}
+                        {
+                            "url": f"{CANONICAL}/StructureDefinition/timepoint",
+                            "valueCode": timepoint,
+                        }
                     ],
                 }
                 odi = {

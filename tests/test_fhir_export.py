@@ -131,3 +131,22 @@ def test_only_the_requester_can_poll_and_cancel(client, personas, anna):
     assert cancelled.status_code == 202
     assert ExportJob.objects.get().status == "cancelled"
     assert poll(client, url, omar).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thread_runner_finishes_the_job_in_the_background(client, personas, anna, settings):
+    """The default runner: a thread started after the kick-off commits."""
+    import time
+
+    settings.FUSIONTRACK_FHIR_EXPORT_RUNNER = "thread"
+    token = token_for(personas.omar, personas.north)
+    url = kick_off(client, token, _type="Patient,CarePlan")["Content-Location"]
+    deadline = time.monotonic() + 30
+    while (response := poll(client, url, token)).status_code == 202:
+        assert time.monotonic() < deadline, "export thread did not finish"
+        time.sleep(0.1)
+    assert response.status_code == 200
+    assert [(o["type"], o["count"]) for o in response.json()["output"]] == [
+        ("Patient", 1),
+        ("CarePlan", 1),
+    ]
