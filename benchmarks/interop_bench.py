@@ -241,11 +241,14 @@ def _export_floor(path: Path) -> tuple[float, int]:
     )
     started = time.perf_counter()
     rows = 0
-    with connection.cursor() as cursor, path.open("wb") as handle:
-        with cursor.connection.cursor().copy(query) as copy:
-            for block in copy:
-                handle.write(block)
-                rows += bytes(block).count(b"\n")
+    with (
+        connection.cursor() as cursor,
+        path.open("wb") as handle,
+        cursor.connection.cursor().copy(query) as copy,
+    ):
+        for block in copy:
+            handle.write(block)
+            rows += bytes(block).count(b"\n")
     return time.perf_counter() - started, rows
 
 
