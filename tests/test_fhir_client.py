@@ -29,7 +29,10 @@ def smart(live_server, personas, anna):
     token = token_for(personas.sofia, personas.north, "write")
     smart.server.session.headers["Authorization"] = f"Bearer {token}"
     smart.prepare()
-    return smart
+    yield smart
+    # Close keep-alive sockets now: a live-server thread ending during a later test would
+    # touch that test's database connection.
+    smart.server.session.close()
 
 
 def test_client_reads_capabilities_and_patient(smart, anna):
