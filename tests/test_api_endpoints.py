@@ -222,3 +222,16 @@ def test_small_cells_are_suppressed(client, personas, anna):
     body = client.get("/api/cohort/north/outcomes", {"measure": "odi"}, **auth(token)).json()
     assert all(c["suppressed"] and c["median"] is None for c in body["cells"])
     assert body["min_cell"] == 5
+
+
+def test_out_of_range_ids_and_nul_bytes_are_not_server_errors(client, anna, sofia):
+    assert client.get(f"/api/patients/{2**70}", **sofia).status_code in {404, 422}
+    body = {
+        "site": "north",
+        "mrn": "N-\x00",
+        "given_name": "A",
+        "family_name": "B",
+        "date_of_birth": "1970-01-01",
+        "sex": "male",
+    }
+    assert post(client, "/api/patients", body, sofia).status_code < 500

@@ -322,3 +322,9 @@ def test_not_json_body_is_a_400(client, anna, sofia_token):
 def test_only_questionnaire_responses_can_be_created(client, anna, sofia_token):
     response = fhir_post(client, "Patient", sofia_token, {"resourceType": "Patient"})
     assert response.status_code == 405
+
+
+def test_out_of_range_numbers_are_a_400(client, anna, sofia_token):
+    assert fhir_get(client, f"Patient/{2**70}", sofia_token).status_code in {400, 404}
+    assert fhir_get(client, "Observation", sofia_token, patient=str(2**70)).status_code < 500
+    assert fhir_get(client, "Observation", sofia_token, _offset=str(2**70)).status_code < 500

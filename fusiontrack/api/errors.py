@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -117,6 +118,14 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(FusiontrackError)
     def _domain(request: HttpRequest, exc: FusiontrackError) -> HttpResponse:
         return respond(request, 422, str(exc))
+
+    @api.exception_handler(DataError)
+    def _out_of_range(request: HttpRequest, exc: DataError) -> HttpResponse:
+        return respond(request, 422, "A value in the request is out of range or not storable.")
+
+    @api.exception_handler(OverflowError)
+    def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        return respond(request, 422, "A number in the request is out of range.")
 
     @api.exception_handler(Exception)
     def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

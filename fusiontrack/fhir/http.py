@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -119,6 +120,8 @@ def fhir_view(public: bool = False) -> Callable[[Callable[..., HttpResponse]], A
                 return outcome(413, [Issue("The request body is too large.")])
             except FusiontrackError as exc:
                 return outcome(422, [Issue(str(exc))])
+            except (DataError, OverflowError):
+                return outcome(400, [Issue("A value in the request is out of range.")])
             except Exception:
                 log.exception("FHIR request failed: %s %s", request.method, request.path)
                 return outcome(500, [Issue("Something went wrong on the server; it is logged.")])

@@ -21,6 +21,7 @@ from fusiontrack.fhir.outcome import FhirError, Issue
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
+MAX_OFFSET = 10**9
 #: Parameters every search accepts besides the resource type's own.
 COMMON = frozenset({"_count", "_offset", "_format", "_lastUpdated"})
 
@@ -129,8 +130,10 @@ def parse_count(raw: str | None) -> int:
 def parse_offset(raw: str | None) -> int:
     if raw is None:
         return 0
-    if not raw.isdigit():
-        raise FhirError(400, [Issue(f"_offset={raw!r}: expected a whole number.", "_offset")])
+    if not raw.isdigit() or int(raw) > MAX_OFFSET:
+        raise FhirError(
+            400, [Issue(f"_offset={raw!r}: expected a whole number up to {MAX_OFFSET}.", "_offset")]
+        )
     return int(raw)
 
 
