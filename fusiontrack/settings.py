@@ -33,6 +33,18 @@ FUSIONTRACK_STALLED_<STAGE>_DAYS
     Worklist: days in one stage before an episode counts as stalled (clinic protocol).
 FUSIONTRACK_CSRF_TRUSTED_ORIGINS
     Comma-separated origins (``https://registry.example.org``) when served behind a proxy.
+FUSIONTRACK_MFA_REQUIRED
+    ``1`` to require a TOTP second factor for every staff log-in. Default on in production only.
+FUSIONTRACK_SESSION_IDLE_SECONDS, FUSIONTRACK_SESSION_ABSOLUTE_SECONDS
+    Staff sessions end after this long without a request (default 1800) or after log-in
+    (default 43200).
+FUSIONTRACK_LOGIN_MAX_FAILURES_PER_ACCOUNT, FUSIONTRACK_LOGIN_MAX_FAILURES_PER_IP,
+FUSIONTRACK_LOGIN_WINDOW_SECONDS
+    Log-in throttling: failures within the window (default 10 per account, 50 per IP address,
+    900 s) that lock further attempts until the window has passed.
+FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT
+    ``0`` lets research exports and cohort analytics include patients with registry consent
+    only. Default on. Patients who withdrew consent are always left out.
 """
 
 from __future__ import annotations
@@ -239,6 +251,9 @@ FUSIONTRACK_LOGIN_WINDOW_SECONDS = env_int("FUSIONTRACK_LOGIN_WINDOW_SECONDS", 9
 # TOTP second factor for every staff log-in: required in production, optional elsewhere.
 FUSIONTRACK_MFA_REQUIRED = env_bool("FUSIONTRACK_MFA_REQUIRED", IS_PRODUCTION)
 OTP_TOTP_ISSUER = "fusiontrack"
+FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT = env_bool(
+    "FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT", True
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "registry:worklist"
 LOGOUT_REDIRECT_URL = "login"

@@ -198,3 +198,13 @@ def test_cli_writes_the_export_and_refuses_a_non_empty_directory(cohort, tmp_pat
     assert "patients: 2 rows" in ok.output
     again = runner.invoke(export_group, ["deidentified", "-o", str(tmp_path / "cli")])
     assert again.exit_code == 1 and "not empty" in again.output
+
+
+def test_consent_rule_is_configurable_for_registry_only_consent(cohort, tmp_path, settings):
+    from fusiontrack.security.consent import research_patients
+
+    assert sorted(p.given_name for p in research_patients()) == ["Ingrid", "Walter"]
+    settings.FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT = False
+    assert sorted(p.given_name for p in research_patients()) == ["Ingrid", "Nils", "Walter"]
+    write_export(tmp_path / "x")
+    assert len(_rows(tmp_path / "x", "patients")) == 3  # Vera withdrew: never exported

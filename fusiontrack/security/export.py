@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 
 from fusiontrack.registry import audit
@@ -53,6 +52,7 @@ from fusiontrack.registry.models import (
     Score,
     SurgicalDecision,
 )
+from fusiontrack.security.consent import research_patients
 from fusiontrack.security.csvsafe import neutralise_row
 
 KEEP, DATE, DROP = "keep", "date", "drop"
@@ -326,10 +326,7 @@ def unclassified_fields() -> list[str]:
 
 
 def _eligible_patients() -> models.QuerySet[Patient]:
-    qs = Patient.objects.filter(consent_withdrawn_date__isnull=True)
-    if getattr(settings, "FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT", True):
-        qs = qs.filter(consent_research=True)
-    return qs
+    return research_patients()
 
 
 def _study_id() -> str:
