@@ -181,6 +181,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "fusiontrack.security.middleware.SessionTimeoutMiddleware",
     "fusiontrack.security.middleware.MfaRequiredMiddleware",
+    "fusiontrack.security.middleware.DeniedAccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

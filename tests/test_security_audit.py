@@ -196,3 +196,12 @@ def test_concurrent_appends_keep_one_chain_on_postgresql():
     assert errors == []
     report = audit.verify_chain()
     assert report.ok and report.entries == 200
+
+
+def test_a_refused_request_is_audited_without_identifiers(personas, anna, client):
+    client.force_login(personas.rhea)
+    assert client.get(reverse("registry:patient_detail", args=[anna.patient.pk])).status_code == 403
+    event = AuditEvent.objects.get(action="denied")
+    assert event.username == "rhea"
+    assert event.path == f"/patients/{anna.patient.pk}/"
+    assert "Berg" not in str(event.detail)

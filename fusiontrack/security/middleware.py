@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -124,3 +125,26 @@ class MfaRequiredMiddleware:
                 return HttpResponseForbidden("A second factor (TOTP) is required.")
             return HttpResponseRedirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class DeniedAccessAuditMiddleware:
+    """Audit every refused request of a logged-in user (checklist B6: failed authorisation is
+    logged). 404s are not: another site's patient is a 404 on purpose, and so is a typo."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        user = getattr(request, "user", None)
+        if isinstance(exception, PermissionDenied) and user is not None and user.is_authenticated:
+            from fusiontrack.registry import audit
+
+            audit.record_event(
+                request,
+                "denied",
+                "url",
+                detail={"method": request.method, "why": str(exception)[:200]},
+            )
