@@ -51,7 +51,16 @@ def _setup(url: str, data_dir: str) -> None:
     from fusiontrack import djangoenv
 
     djangoenv.setup()
+    import dj_database_url
+    from django.conf import settings
     from django.core.management import call_command
+    from django.db import connections
+
+    # Another benchmark in the same process may have configured Django first: point the
+    # default connection (and the export directory) at this benchmark's own database.
+    connections["default"].close()
+    connections["default"].settings_dict.update(dj_database_url.parse(url))
+    settings.DATA_DIR = Path(data_dir)
 
     call_command("migrate", verbosity=0)
 
