@@ -9,12 +9,14 @@ episode × (measure, timepoint).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 
 from fusiontrack.insight.filters import CohortFilter
 from fusiontrack.registry import models as m
@@ -54,8 +56,62 @@ class CohortData:
         return table.reindex(self.episodes.index)
 
 
-def _frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+def _frame(rows: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """A `values_list` queryset (or rows) as a frame.
+
+    On PostgreSQL the query's SQL is streamed with ``COPY (…) TO STDOUT`` as CSV and parsed by
+    pandas: for the ~1.5 million Score rows of a 100,000-patient registry this is several times
+    faster than building Python tuples row by row. Elsewhere (SQLite) rows come via Django.
+    """
+    if hasattr(rows, "query") and connection.vendor == "postgresql":
+        return _copy_frame(rows, columns)
     return pd.DataFrame.from_records(list(rows), columns=list(columns))
+
+
+def _copy_frame(qs: Any, columns: Sequence[str]) -> pd.DataFrame:
+    sql, params = qs.query.sql_with_params()
+    statement = connection.ops.compose_sql(sql, params)
+    buffer = io.BytesIO()
+    copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    if not buffer.getbuffer().nbytes:
+        return pd.DataFrame(columns=list(columns))
+    text = {c: object for c in columns if c in TEXT_COLUMNS}
+    return pd.read_csv(
+        buffer,
+        header=None,
+        names=list(columns),
+        keep_default_na=False,
+        na_values=[""],
+        dtype=text,
+    )
+
+
+#: Coded columns read as text from COPY (an ASA class "2" must stay the code "2").
+TEXT_COLUMNS = frozenset(
+    {
+        "site",
+        "sex",
+        "diagnosis",
+        "diagnosis_levels",
+        "approach",
+        "levels",
+        "technique",
+        "asa",
+        "smoking",
+        "timepoint",
+        "measure",
+        "status",
+        "category",
+        "clavien_dindo",
+        "reported_by",
+        "judgement",
+        "work_status",
+    }
+)
 
 
 def _to_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -69,7 +125,8 @@ def operated_episodes(site_ids: Sequence[int], filters: CohortFilter, as_of: dt.
     base = m.Episode.objects.filter(
         site_id__in=list(site_ids), surgery_date__isnull=False, surgery_date__lte=as_of
     )
-    return filters.apply_sql(base)
+    # No ordering: DISTINCT (for joined filters) would add the ordering columns to the SELECT.
+    return filters.apply_sql(base.order_by()).order_by()
 
 
 def load_cohort(site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.date) -> CohortData:
@@ -114,8 +171,8 @@ def load_cohort(site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.dat
     preop = _frame(
         m.PreoperativeAssessment.objects.filter(episode_id__in=ids)
         .order_by("episode_id", "-assessment_date", "-id")
-        .values_list("episode_id", "asa_class", "bmi", "smoking", "diabetes"),
-        ("episode_id", "asa", "bmi", "smoking", "diabetes"),
+        .values_list("episode_id", "asa_class", "bmi", "smoking"),
+        ("episode_id", "asa", "bmi", "smoking"),
     ).drop_duplicates("episode_id")
     preop["bmi"] = pd.to_numeric(preop["bmi"], errors="coerce").astype(float)
     for extra in (diagnoses, operations, preop):

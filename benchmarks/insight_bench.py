@@ -1,0 +1,212 @@
+"""Cohort dashboard and cohort PDF at registry scale (issue 5 §7: 100,000 patients and about
+600,000 responses on PostgreSQL; dashboard with any filter combination < 1 s, cohort PDF
+< 30 s), beside a floor measured in the same run.
+
+What runs:
+
+* PostgreSQL database ``fusiontrack_bench_insight`` (``FUSIONTRACK_BENCH_INSIGHT_DATABASE_URL``
+  to change it), created if missing, migrated, and loaded once with the synthetic cohort through
+  the demo loader (``fusiontrack.demo.load_demo``; 100,000 patients by default, ``--patients``).
+  A loaded database is reused: delete it (``DROP DATABASE``) to reload.
+* The dashboard: ``fusiontrack.insight.service.compute`` (every SQL query, pandas aggregation,
+  IPW, KM, risk-adjusted benchmarking, suppression and SVG) for several filter combinations,
+  identified (staff) and de-identified (researcher). Median of ``--repeat`` runs each, plus the
+  split between SQL loading and the rest for the unfiltered cohort.
+* The cohort PDF: compute + WeasyPrint rendering.
+* The floor: the core aggregates (means per measure and time point, paired change from baseline,
+  ODI MCID counts at 12 months, complications by category, 90-day reoperations) computed by one
+  hand-written SQL query in the same database — what the database alone needs.
+
+Run: ``python -m benchmarks insight`` or ``python benchmarks/insight_bench.py --patients 20000``.
+Prints a table; never asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/fusiontrack_bench_insight"
+AS_OF = dt.date(2026, 11, 24)
+#: ODI MCID used by the floor query: 10 points (same default as fusiontrack.core.outcomes).
+FLOOR_SQL = """
+WITH ep AS (
+    SELECT id, surgery_date FROM registry_episode
+    WHERE surgery_date IS NOT NULL AND surgery_date <= %(as_of)s
+),
+means AS (
+    SELECT 'mean' AS kind, s.measure AS a, s.timepoint AS b, count(*) AS n,
+           avg(s.value) AS v1, stddev_samp(s.value) AS v2
+    FROM registry_score s JOIN ep ON ep.id = s.episode_id
+    GROUP BY s.measure, s.timepoint
+),
+pairs AS (
+    SELECT 'change' AS kind, f.measure AS a, f.timepoint AS b, count(*) AS n,
+           avg(f.value - b.value) AS v1, stddev_samp(f.value - b.value) AS v2
+    FROM registry_score f
+    JOIN registry_score b ON b.episode_id = f.episode_id AND b.measure = f.measure
+         AND b.timepoint = 'baseline'
+    JOIN ep ON ep.id = f.episode_id
+    WHERE f.timepoint <> 'baseline'
+    GROUP BY f.measure, f.timepoint
+),
+mcid AS (
+    SELECT 'odi_mcid_12m' AS kind, 'odi' AS a, '12m' AS b, count(*) AS n,
+           sum(CASE WHEN b.value - f.value >= 10 THEN 1 ELSE 0 END) AS v1, NULL::float AS v2
+    FROM registry_score f
+    JOIN registry_score b ON b.episode_id = f.episode_id AND b.measure = 'odi'
+         AND b.timepoint = 'baseline'
+    JOIN ep ON ep.id = f.episode_id
+    WHERE f.measure = 'odi' AND f.timepoint = '12m'
+),
+comp AS (
+    SELECT 'complication' AS kind, c.category AS a, '' AS b,
+           count(DISTINCT c.episode_id) AS n, NULL::float AS v1, NULL::float AS v2
+    FROM registry_complication c JOIN ep ON ep.id = c.episode_id
+    GROUP BY c.category
+),
+reop AS (
+    SELECT 'reoperation_90d' AS kind, '' AS a, '' AS b, count(DISTINCT r.episode_id) AS n,
+           NULL::float AS v1, NULL::float AS v2
+    FROM registry_reoperation r JOIN ep ON ep.id = r.episode_id
+    WHERE r.reoperation_date <= ep.surgery_date + 90
+)
+SELECT kind, a, b, n, v1::float, v2::float FROM means
+UNION ALL SELECT kind, a, b, n, v1::float, v2::float FROM pairs
+UNION ALL SELECT kind, a, b, n, v1::float, v2::float FROM mcid
+UNION ALL SELECT kind, a, b, n, v1, v2 FROM comp
+UNION ALL SELECT kind, a, b, n, v1, v2 FROM reop
+"""
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("FUSIONTRACK_ENV", "demo")
+    from fusiontrack import djangoenv
+
+    djangoenv.setup()
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv if argv is not None else [])
+    url = os.environ.get("FUSIONTRACK_BENCH_INSIGHT_DATABASE_URL", DEFAULT_DB)
+    _ensure_database(url)
+    _setup(url)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from fusiontrack import demo
+    from fusiontrack.insight.filters import CohortFilter
+    from fusiontrack.insight.queries import load_cohort
+    from fusiontrack.insight.reports import cohort_pdf
+    from fusiontrack.insight.service import compute
+    from fusiontrack.registry.models import Episode, QuestionnaireResponse, Site
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not Site.objects.exists():
+        print(f"loading {args.patients:,} synthetic patients into {url} …", flush=True)
+        report = demo.load_demo(patients=args.patients, as_of=AS_OF)
+        print(f"loaded in {report.seconds:.0f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    sites = tuple(Site.objects.order_by("pk").values_list("pk", flat=True))
+    n_patients = Episode.objects.values("patient_id").distinct().count()
+    n_responses = QuestionnaireResponse.objects.count()
+    surgeon = Episode.objects.exclude(surgeon=None).values_list("surgeon_id", flat=True).first()
+    site_code = Site.objects.order_by("pk").values_list("code", flat=True).first()
+    print(f"database: {n_patients:,} patients, {n_responses:,} questionnaire responses")
+
+    combos: list[tuple[str, dict[str, Any]]] = [
+        ("no filter", {}),
+        ("site", {"site": site_code}),
+        ("site + approach", {"site": site_code, "approach": "tlif"}),
+        ("surgeon", {"surgeon": surgeon}),
+        (
+            "diagnosis + age band",
+            {"diagnosis": "degenerative_spondylolisthesis", "age_band": "65-74"},
+        ),
+        (
+            "dates + smoking + ASA",
+            {"date_from": "2024-01-01", "date_to": "2025-12-31", "smoking": "never", "asa": "2"},
+        ),
+        ("sex + levels", {"sex": "female", "levels": "L4-L5"}),
+    ]
+    rows: list[tuple[str, float, str]] = []
+
+    def floor() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(FLOOR_SQL, {"as_of": AS_OF})
+            return cursor.fetchall()
+
+    floor_s, floor_rows = _timed(floor, args.repeat)
+    rows.append(("floor: one hand-written SQL query", floor_s, f"{len(floor_rows)} rows"))
+    everything = CohortFilter()
+    load_s, data = _timed(lambda: load_cohort(sites, everything, as_of=AS_OF), args.repeat)
+    rows.append(
+        (
+            "  of which SQL → pandas (no filter)",
+            load_s,
+            f"{len(data.episodes):,} episodes, {len(data.scores):,} scores",
+        )
+    )
+    for label, query in combos:
+        filters = CohortFilter.parse(query)
+        seconds, view = _timed(
+            lambda f=filters: compute(sites, f, as_of=AS_OF, deidentified=False), args.repeat
+        )
+        rows.append((f"dashboard, {label}", seconds, f"{view.board.n_episodes:,} episodes"))
+    seconds, view = _timed(
+        lambda: compute(sites, everything, as_of=AS_OF, deidentified=True), args.repeat
+    )
+    rows.append(
+        ("dashboard, researcher (suppressed)", seconds, f"{view.board.n_episodes:,} episodes")
+    )
+
+    def pdf() -> bytes:
+        cohort_view = compute(sites, everything, as_of=AS_OF, deidentified=False)
+        return cohort_pdf(cohort_view, as_of=AS_OF, title="Benchmark")
+
+    pdf_s, content = _timed(pdf, 1)
+    rows.append(("cohort PDF (compute + WeasyPrint)", pdf_s, f"{len(content):,} bytes"))
+
+    print(f"\n{'what':<42}{'seconds':>10}{'× floor':>10}  detail")
+    for label, seconds, detail in rows:
+        print(f"{label:<42}{seconds:>10.3f}{seconds / floor_s:>10.1f}  {detail}")
+    print("\ntargets (issue 5 §7): dashboard < 1 s for any filter combination; cohort PDF < 30 s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
