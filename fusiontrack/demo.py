@@ -14,6 +14,7 @@ whitenoise for static files.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import sys
@@ -227,13 +228,16 @@ def load_demo(*, patients: int = 400, seed: int = DEFAULT_SEED, as_of: dt.date) 
     started = time.perf_counter()
     cohort = generate_cohort(patients, seed=seed, as_of=as_of)
     generated = time.perf_counter() - started
-    report = load_cohort(cohort)
+    report = load_cohort(cohort, refresh=False)
+    del cohort  # the registry has it now; free it before the reference pass reads it back
+    gc.collect()
+    _timed(report, "reference trajectories", _refresh_reference)
     report.timings = {"generate": generated, **report.timings}
     report.seconds = time.perf_counter() - started
     return report
 
 
-def load_cohort(cohort: Cohort) -> LoadReport:
+def load_cohort(cohort: Cohort, *, refresh: bool = True) -> LoadReport:
     """Write every table of ``cohort`` into the registry in one transaction.
 
     Primary keys are the cohort's ids shifted past the current maximum of each table, so
@@ -244,10 +248,10 @@ def load_cohort(cohort: Cohort) -> LoadReport:
     report = LoadReport(skipped=False, patients=len(cohort.patients))
     started = time.perf_counter()
     with transaction.atomic():
-        loader = _Loader(cohort, report)
-        loader.run()
+        _Loader(cohort, report).run()
     _reset_sequences()
-    _timed(report, "reference trajectories", _refresh_reference)
+    if refresh:
+        _timed(report, "reference trajectories", _refresh_reference)
     report.seconds = time.perf_counter() - started
     return report
 
