@@ -232,3 +232,24 @@ def test_invalid_resource_names_the_element():
 def test_r4b_only_resource_types_are_refused():
     with pytest.raises(validate.InvalidResource, match="does not exist in FHIR R4"):
         validate.validate({"resourceType": "SubscriptionTopic"})
+
+
+def test_only_the_fhir_package_imports_fhir_resources():
+    """STYLE.md practice 14: FHIR is an adapter; fhir.resources stays inside fusiontrack/fhir/."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "fusiontrack"
+    importers = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n == "fhir" or n.startswith("fhir.") for n in names):
+                importers.add(str(path.relative_to(root)))
+    # validate.model_class loads the R4B models by name; nothing imports them statically.
+    assert importers == set()
+    assert validate.model_class("Patient").__module__ == "fhir.resources.R4B.patient"
