@@ -20,6 +20,17 @@ from tests.conftest import build_patient
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def fresh_snapshot():
+    """The cohort snapshot is process-wide; each test starts and ends without one."""
+    from fusiontrack.insight.snapshot import invalidate
+
+    invalidate()
+    yield
+    invalidate()
+
+
 URL = "/cohort/"
 NAMES = ("Anna", "Berg", "Birger", "Nilsson", "Cleo", "Ekdahl", "Dagny", "Holm")
 MRNS = ("N-1001", "N-1002", "N-1003", "S-2001")
@@ -227,3 +238,42 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_a_new_record_clears_the_cached_cohort(cohort, today):
+    """The dashboard reads an in-memory snapshot; saving a registry record must clear it."""
+    from fusiontrack.registry.models import Complication, Episode
+
+    assert (
+        _view([cohort.north.pk], today).board.tables["complications"].frame.iloc[0]["n_patients"]
+        == 1
+    )
+    episode = Episode.objects.get(patient__mrn="N-1002")
+    Complication.objects.create(
+        episode=episode, occurred_on=today, category="durotomy", clavien_dindo="I"
+    )
+    any_row = _view([cohort.north.pk], today).board.tables["complications"].frame.iloc[0]
+    assert any_row["n_patients"] == 2
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"approach": "tlif"},
+        {"sex": "female", "age_band": "50-64"},
+        {"site": "north"},
+        {"diagnosis": "degenerative_spondylolisthesis", "smoking": "never"},
+    ],
+)
+def test_snapshot_filtering_equals_sql_filtering(cohort, today, filters):
+    from fusiontrack.insight.filters import CohortFilter
+    from fusiontrack.insight.service import compute
+
+    parsed = CohortFilter.parse(filters)
+    cached = compute([cohort.north.pk], parsed, as_of=today, deidentified=False)
+    direct = compute([cohort.north.pk], parsed, as_of=today, deidentified=False, cached=False)
+    assert cached.board.n_episodes == direct.board.n_episodes
+    for key in ("means", "thresholds", "complications"):
+        left = cached.board.tables[key].frame.reset_index(drop=True)
+        right = direct.board.tables[key].frame.reset_index(drop=True)
+        assert left.astype(str).equals(right.astype(str)), key

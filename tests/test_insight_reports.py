@@ -13,6 +13,16 @@ from tests.conftest import build_patient
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fresh_snapshot():
+    """The cohort snapshot is process-wide; each test starts and ends without one."""
+    from fusiontrack.insight.snapshot import invalidate
+
+    invalidate()
+    yield
+    invalidate()
+
+
 def pdf_text(content: bytes) -> str:
     from pypdf import PdfReader
 

@@ -26,11 +26,15 @@ def loaded(django_db_setup, django_db_blocker):
     """Loaded once for the module (committed), flushed afterwards."""
     from django.core.management import call_command
 
+    from fusiontrack.insight.snapshot import invalidate
+
+    invalidate()
     with django_db_blocker.unblock():
         demo.load_demo(patients=PATIENTS, seed=SEED, as_of=AS_OF)
     yield generate_cohort(PATIENTS, seed=SEED, as_of=AS_OF)
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
+    invalidate()
 
 
 @pytest.fixture(scope="module")
@@ -164,9 +168,14 @@ def test_the_dashboard_page_explains_the_weighting(loaded, client, db):
         Membership.objects.create(user=user, site=site, role="surgeon")
     client.force_login(user)
     html = client.get("/cohort/").content.decode()
-    assert "How to read the weighted estimate" in html
-    assert "ODI MCID: complete-case vs inverse-probability-weighted" in html
     assert html.count("<svg") >= 5
+    assert "/cohort/attrition/" in html and "/cohort/benchmarking/" in html
+    attrition = client.get("/cohort/attrition/").content.decode()
+    assert "How to read the weighted estimate" in attrition
+    assert "ODI MCID: complete-case vs inverse-probability-weighted" in attrition
+    funnels = client.get("/cohort/benchmarking/").content.decode()
+    assert funnels.count("<svg") == 4
+    assert "99.8 % limits" in funnels
 
 
 def test_patients_like_you_shows_distributions_and_a_validated_model(loaded, client, db):

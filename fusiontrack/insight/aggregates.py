@@ -82,8 +82,9 @@ def measures_present(data: CohortData) -> list[str]:
     return ordered + sorted(mm for mm in present if mm in MEASURES and mm not in ordered)
 
 
-def build_dashboard(data: CohortData) -> Dashboard:
-    """All dashboard tables for ``data`` (KM curves kept separately for the charts)."""
+def build_dashboard(data: CohortData, *, models: bool = True) -> Dashboard:
+    """All dashboard tables for ``data`` (KM curves kept separately for the charts); the
+    attrition models (IPW) only with ``models`` (they take seconds on a large registry)."""
     episodes = data.episodes
     board = Dashboard(len(episodes), int(episodes["patient_id"].nunique()))
     board.add(cohort_description(data))
@@ -92,11 +93,12 @@ def build_dashboard(data: CohortData) -> Dashboard:
     board.add(score_changes(data, measures))
     board.add(threshold_rates(data, measures))
     board.add(completeness(data))
-    from fusiontrack.insight.attrition import attrition_tables  # uses this module's helpers
+    if models:
+        from fusiontrack.insight.attrition import attrition_tables  # uses this module's helpers
 
-    ipw, responders, board.attrition_explanation = attrition_tables(data)
-    board.add(ipw)
-    board.add(responders)
+        ipw, responders, board.attrition_explanation = attrition_tables(data)
+        board.add(ipw)
+        board.add(responders)
     board.add(complications_by_category(data))
     board.add(complications_by_grade(data))
     board.add(early_events(data))
@@ -300,17 +302,21 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
 
 def completeness(data: CohortData) -> Table:
     """Follow-up completeness per time point and site: any score at the time point."""
-    answered = data.scores[["episode_id", "timepoint"]].drop_duplicates()
+    wide = data.wide_all.reindex(data.episodes.index)
+    answered_by_tp = (
+        wide.notna().T.groupby(level=1).any().T
+        if not wide.empty
+        else pd.DataFrame(index=wide.index)
+    )
     rows = []
     for tp in ("baseline", *FOLLOW_UPS):
-        got = set(answered.loc[answered["timepoint"] == tp, "episode_id"])
-        if tp == "baseline":
-            due = data.episodes.index
-        else:
-            due = data.episodes.index[due_mask(data, tp) | data.episodes.index.isin(got)]
-        frame = pd.DataFrame(
-            {"site": data.episodes.loc[due, "site"], "answered": [e in got for e in due]}
+        got = (
+            answered_by_tp[tp]
+            if tp in answered_by_tp
+            else pd.Series(False, index=data.episodes.index)
         )
+        due = got | (due_mask(data, tp) if tp != "baseline" else True)
+        frame = pd.DataFrame({"site": data.episodes["site"], "answered": got})[due]
         for site, group in [("all sites", frame), *frame.groupby("site")]:
             n_due, n_ans = len(group), int(group["answered"].sum())
             rows.append(

@@ -117,6 +117,30 @@ class CohortFilter:
     def _joins(self) -> bool:
         return bool(self.diagnosis or self.approach or self.levels or self.smoking or self.asa)
 
+    def apply_all_frame(self, episodes: pd.DataFrame) -> pd.DataFrame:
+        """Every filter on a loaded episode frame (the cached snapshot's way of filtering)."""
+        mask = pd.Series(True, index=episodes.index)
+        equal = {
+            "site": "site",
+            "sex": "sex",
+            "diagnosis": "diagnosis",
+            "approach": "approach",
+            "levels": "levels",
+            "smoking": "smoking",
+            "asa": "asa",
+        }
+        for name, column in equal.items():
+            wanted = getattr(self, name)
+            if wanted:
+                mask &= episodes[column] == wanted
+        if self.surgeon is not None:
+            mask &= episodes["surgeon_id"] == self.surgeon
+        if self.date_from:
+            mask &= episodes["surgery_date"] >= pd.Timestamp(self.date_from)
+        if self.date_to:
+            mask &= episodes["surgery_date"] <= pd.Timestamp(self.date_to)
+        return self.apply_frame(episodes[mask])
+
     def apply_frame(self, episodes: pd.DataFrame) -> pd.DataFrame:
         """The age band, on the loaded episode frame (column ``age``)."""
         if not self.age_band:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,19 +41,43 @@ class CohortData:
     filters: CohortFilter
     episodes: pd.DataFrame
     scores: pd.DataFrame  # long: episode_id, measure, timepoint, value
-    follow_ups: pd.DataFrame
     complications: pd.DataFrame
     reoperations: pd.DataFrame
     stays: pd.DataFrame
     fusion: pd.DataFrame
     work: pd.DataFrame
     surgeon_names: dict[int, str]
+    #: Every score pivoted once: index episode, columns (measure, time point).
+    wide_all: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def wide(self, measure: str) -> pd.DataFrame:
         """Scores of one measure: one row per episode of the cohort, one column per time point."""
-        rows = self.scores[self.scores["measure"] == measure]
-        table = rows.pivot(index="episode_id", columns="timepoint", values="value")
+        if measure not in self.wide_all.columns.get_level_values(0):
+            return pd.DataFrame(index=self.episodes.index)
+        table = self.wide_all[measure]
         return table.reindex(self.episodes.index)
+
+    def restrict(self, filters: CohortFilter) -> CohortData:
+        """The sub-cohort matching ``filters``, by pandas masks (no SQL)."""
+        episodes = filters.apply_all_frame(self.episodes)
+        keep = episodes.index
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["episode_id"].isin(keep)].reset_index(drop=True)
+
+        return CohortData(
+            as_of=self.as_of,
+            filters=filters,
+            episodes=episodes,
+            scores=self.scores if len(keep) == len(self.episodes) else rows(self.scores),
+            complications=rows(self.complications),
+            reoperations=rows(self.reoperations),
+            stays=rows(self.stays),
+            fusion=rows(self.fusion),
+            work=rows(self.work),
+            surgeon_names=self.surgeon_names,
+            wide_all=self.wide_all.loc[self.wide_all.index.intersection(keep)],
+        )
 
 
 def _frame(rows: Any, columns: Sequence[str]) -> pd.DataFrame:
@@ -194,21 +218,7 @@ def load_cohort(site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.dat
         ),
         ("episode_id", "measure", "timepoint", "value", "responded_on", "id"),
     )
-    scores = (
-        scores.sort_values(["responded_on", "id"], kind="stable")
-        .drop_duplicates(["episode_id", "measure", "timepoint"], keep="last")
-        .drop(columns=["responded_on", "id"])
-    )
-    follow_ups = _to_dates(
-        _frame(
-            m.FollowUp.objects.filter(episode_id__in=ids).values_list(
-                "episode_id", "timepoint", "status", "due_on", "window_closes_on"
-            ),
-            ("episode_id", "timepoint", "status", "due_on", "window_closes_on"),
-        ),
-        "due_on",
-        "window_closes_on",
-    )
+    scores = _latest_per_timepoint(scores)
     complications = _to_dates(
         _frame(
             m.Complication.objects.filter(episode_id__in=ids).values_list(
@@ -265,14 +275,43 @@ def load_cohort(site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.dat
         filters=filters,
         episodes=episodes,
         scores=only_kept(scores),
-        follow_ups=only_kept(follow_ups),
         complications=only_kept(complications),
         reoperations=only_kept(reoperations),
         stays=only_kept(stays),
         fusion=only_kept(fusion),
         work=only_kept(work),
         surgeon_names=names,
+        wide_all=_pivot(only_kept(scores)),
     )
+
+
+def _latest_per_timepoint(scores: pd.DataFrame) -> pd.DataFrame:
+    """One score per episode, measure and time point: the latest answered (ties: highest id).
+    Only the few repeated answers are sorted, not the millions of single ones."""
+    key = ["episode_id", "measure", "timepoint"]
+    repeated = scores.duplicated(key, keep=False)
+    if repeated.any():
+        latest = (
+            scores[repeated]
+            .sort_values(["responded_on", "id"], kind="stable")
+            .drop_duplicates(key, keep="last")
+        )
+        scores = pd.concat([scores[~repeated], latest], ignore_index=True)
+    scores = scores.drop(columns=["responded_on", "id"])
+    return scores.astype({"measure": "category", "timepoint": "category"})
+
+
+def _pivot(scores: pd.DataFrame) -> pd.DataFrame:
+    if scores.empty:
+        return pd.DataFrame()
+    measure = scores["measure"].astype(str)
+    timepoint = scores["timepoint"].astype(str)
+    return pd.Series(
+        scores["value"].to_numpy(float),
+        index=pd.MultiIndex.from_arrays(
+            [scores["episode_id"].to_numpy(), measure.to_numpy(), timepoint.to_numpy()]
+        ),
+    ).unstack([1, 2])
 
 
 def days_after_surgery(data: CohortData, frame: pd.DataFrame, column: str) -> pd.Series:

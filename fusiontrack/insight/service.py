@@ -12,7 +12,7 @@ import pandas as pd
 
 from fusiontrack.core import vocab
 from fusiontrack.core.outcomes import MEASURES
-from fusiontrack.insight import charts
+from fusiontrack.insight import charts, snapshot
 from fusiontrack.insight.aggregates import KM_TIMES, Dashboard, build_dashboard
 from fusiontrack.insight.benchmarking import (
     OUTCOMES,
@@ -58,26 +58,36 @@ def compute(
     as_of: dt.date,
     deidentified: bool,
     min_unit: int = 20,
+    models: bool = True,
+    cached: bool = True,
 ) -> CohortView:
-    """Load, aggregate, benchmark (units under ``min_unit`` patients not ranked), de-identify
-    (researchers: small cells suppressed, surgeons pseudonymised), chart."""
-    data = load_cohort(site_ids, filters, as_of=as_of)
-    board = build_dashboard(data)
+    """Load (from the in-memory snapshot when ``cached``), aggregate, and with ``models`` also
+    the attrition (IPW) and benchmarking models (units under ``min_unit`` patients not
+    ranked); de-identify (researchers: small cells suppressed, surgeons pseudonymised); chart."""
+    if cached:
+        data = snapshot.cohort(site_ids, filters, as_of)
+    else:
+        data = load_cohort(site_ids, filters, as_of=as_of)
+    board = build_dashboard(data, models=models)
     labels = surgeon_labels(data, deidentified)
-    panels = _benchmarks(data, labels, min_unit, deidentified)
+    panels = _benchmarks(data, labels, min_unit, deidentified) if models else []
     for panel in panels:
         board.add(panel.table)
     if deidentified:
         board.tables = {k: suppress(t) for k, t in board.tables.items()}
     view = CohortView(data, board, deidentified, surgeon_labels=labels)
     view.charts = make_charts(board, deidentified)
-    view.benchmark_sections = [
-        (
-            "Benchmarking (risk-adjusted, funnel plots with 95 % and 99.8 % limits)",
-            [display(board.tables[p.table.key]) for p in panels],
-            [p.svg for p in panels if p.svg],
-        )
-    ]
+    view.benchmark_sections = (
+        [
+            (
+                "Benchmarking (risk-adjusted, funnel plots with 95 % and 99.8 % limits)",
+                [display(board.tables[p.table.key]) for p in panels],
+                [p.svg for p in panels if p.svg],
+            )
+        ]
+        if models
+        else []
+    )
     return view
 
 
@@ -99,7 +109,7 @@ def make_charts(board: Dashboard, deidentified: bool) -> dict[str, str]:
     rows: a hidden mean is simply absent)."""
     out: dict[str, str] = {}
     means = board.tables["means"].frame
-    for measure, rows in means.groupby("measure", sort=False):
+    for measure, rows in means.groupby("measure", sort=False, observed=True):
         label = MEASURES[str(measure)].label if str(measure) in MEASURES else str(measure)
         present = [tp for tp in TP_ORDER if tp in set(rows["timepoint"])]
         out[f"means-{measure}"] = charts.mean_chart(f"{label}: mean and 95 % CI", rows, present)

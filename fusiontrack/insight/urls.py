@@ -10,6 +10,7 @@ app_name = "insight"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("<slug:kind>/", views.analysis, name="analysis"),
     path("csv/<slug:key>.csv", views.table_csv, name="table_csv"),
     path("report.pdf", views.cohort_pdf, name="cohort_pdf"),
     path("episodes/<int:episode_id>/similar/", views.patients_like_you, name="similar"),

@@ -30,10 +30,7 @@ from fusiontrack.registry.views.common import today
 SECTIONS = (
     ("Patients", ("cohort",)),
     ("Patient-reported outcomes", ("means", "changes", "thresholds")),
-    (
-        "Follow-up completeness and attrition",
-        ("completeness", "attrition_ipw", "attrition_baseline"),
-    ),
+    ("Follow-up completeness", ("completeness",)),
     ("Complications and events", ("complications", "clavien_dindo", "early_events", "survival")),
     ("Fusion, hospital stay and work", ("fusion", "length_of_stay", "return_to_work")),
 )
@@ -58,7 +55,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if filters is None:
         return render(request, "insight/dashboard.html", context, status=400)
-    view = compute(viewer.site_ids, filters, as_of=today(), deidentified=viewer.deidentified)
+    view = compute(
+        viewer.site_ids, filters, as_of=today(), deidentified=viewer.deidentified, models=False
+    )
     context.update(
         filters=filters,
         querystring=urlencode(filters.as_query()),
@@ -78,13 +77,60 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "insight/dashboard.html", context)
 
 
+ANALYSES = {
+    "attrition": (
+        "Attrition-aware results",
+        ("completeness", "attrition_ipw", "attrition_baseline"),
+    ),
+    "benchmarking": ("Benchmarking", ()),
+}
+
+
+@login_required
+def analysis(request: HttpRequest, kind: str) -> HttpResponse:
+    """The model-based pages (IPW attrition, risk-adjusted benchmarking): seconds, not
+    milliseconds, on a large registry, so they are not part of the dashboard itself."""
+    if kind not in ANALYSES:
+        raise Http404("No such analysis.")
+    viewer = viewer_for(request)
+    filters, error = _filters_or_error(request)
+    if filters is None:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    view = compute(viewer.site_ids, filters, as_of=today(), deidentified=viewer.deidentified)
+    title, keys = ANALYSES[kind]
+    record_event(
+        request,
+        "read",
+        f"cohort_{kind}",
+        role=viewer.role,
+        detail={"filters": filters.as_query(), "deidentified": viewer.deidentified},
+    )
+    return render(
+        request,
+        "insight/analysis.html",
+        {
+            "title": title,
+            "kind": kind,
+            "viewer": viewer,
+            "rule": RULE,
+            "view": view,
+            "filters": filters,
+            "querystring": urlencode(filters.as_query()),
+            "tables": [display(view.board.tables[k]) for k in keys],
+        },
+    )
+
+
 @login_required
 def table_csv(request: HttpRequest, key: str) -> HttpResponse:
     viewer = viewer_for(request)
     filters, error = _filters_or_error(request)
     if filters is None:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-    view = compute(viewer.site_ids, filters, as_of=today(), deidentified=viewer.deidentified)
+    models = key.startswith(("attrition", "benchmark"))
+    view = compute(
+        viewer.site_ids, filters, as_of=today(), deidentified=viewer.deidentified, models=models
+    )
     table = view.board.tables.get(key)
     if table is None:
         raise Http404("No such chart or table.")
