@@ -4,6 +4,7 @@ no stack traces, log/markup injection in stored free text."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +115,27 @@ def test_server_errors_show_no_stack_trace(settings, client, personas):
     page = client.get("/patients/999999999999999999999/")
     assert page.status_code in (404, 500)
     assert b"Traceback" not in page.content
+
+
+SECRET_PATTERNS = {
+    "private key": re.compile(rb"-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----"),
+    "AWS access key": re.compile(rb"AKIA[0-9A-Z]{16}"),
+    "fusiontrack API token": re.compile(rb"\bft_[0-9a-f]{12}_[A-Za-z0-9_-]{40,}"),
+    "GitHub token": re.compile(rb"gh[pousr]_[A-Za-z0-9]{36}"),
+    "Django secret key": re.compile(rb"SECRET_KEY\s*=\s*['\"](?!django-insecure)[^'\"]{30,}['\"]"),
+}
+
+
+def test_no_secrets_are_committed():
+    """Checklist: no secrets in the repository (settings read them from the environment)."""
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    found = []
+    for name in files:
+        path = ROOT / name
+        if not path.is_file() or path.suffix in {".gz", ".png", ".dcm", ".parquet"}:
+            continue
+        data = path.read_bytes()
+        found += [f"{name}: {what}" for what, rx in SECRET_PATTERNS.items() if rx.search(data)]
+    assert found == []
