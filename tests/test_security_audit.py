@@ -205,3 +205,15 @@ def test_a_refused_request_is_audited_without_identifiers(personas, anna, client
     assert event.username == "rhea"
     assert event.path == f"/patients/{anna.patient.pk}/"
     assert "Berg" not in str(event.detail)
+
+
+def test_a_recorded_head_detects_a_truncated_tail(anna):
+    runner = CliRunner()
+    first = runner.invoke(audit_group, ["verify"])
+    head = first.output.strip().rsplit("head ", 1)[1]
+    assert runner.invoke(audit_group, ["verify", "--expect", head]).exit_code == 0
+    last = AuditEvent.objects.order_by("sequence").last()
+    _tamper("DELETE FROM registry_auditevent WHERE id = %s", [last.pk])
+    assert audit.verify_chain().ok  # removing the tail leaves a valid shorter chain...
+    truncated = runner.invoke(audit_group, ["verify", "--expect", head])
+    assert truncated.exit_code == 1 and "truncated" in truncated.output  # ...but not this

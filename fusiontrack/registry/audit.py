@@ -231,6 +231,9 @@ class ChainBreak:
 class ChainReport:
     entries: int
     broken: ChainBreak | None
+    #: Hash of the last entry checked: keep it outside the database (with each backup) to
+    #: detect a rewrite or truncation of the chain's tail later.
+    head: str = ""
 
     @property
     def ok(self) -> bool:
@@ -266,4 +269,4 @@ def verify_entries(entries: Iterable[Any]) -> ChainReport:
             problem = "content does not match its hash (entry edited)"
             return ChainReport(count, ChainBreak(entry.sequence, entry_id, problem))
         expected_sequence, prev_hash = entry.sequence + 1, entry.hash
-    return ChainReport(count, None)
+    return ChainReport(count, None, prev_hash)

@@ -44,7 +44,7 @@ class BackupReport:
         rows = sum(self.tables.values())
         return (
             f"{len(self.tables)} tables, {rows} rows, audit chain intact "
-            f"({self.chain.entries} entries)"
+            f"({self.chain.entries} entries, head {self.chain.entries}:{self.chain.head})"
         )
 
 

@@ -24,17 +24,39 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 naming the first broken entry."""
+@click.option(
+    "--expect",
+    metavar="COUNT:HASH",
+    help="A head printed by an earlier run: fail unless that entry is still in the chain.",
+)
+def audit_verify(expect: str | None) -> None:
+    """Recompute the audit hash chain; exit 1 naming the first broken entry.
+
+    Prints the head (entry count and last hash); keeping it outside the database and passing
+    it back with --expect also detects a rewritten or truncated tail.
+    """
     _setup()
     from fusiontrack.registry.audit import verify_chain
+    from fusiontrack.registry.models import AuditEvent
 
     report = verify_chain()
     if not report.ok:
         raise click.ClickException(
             f"audit chain broken at {report.broken} — checked {report.entries} entries."
         )
-    click.echo(f"audit chain intact: {report.entries} entries.")
+    if expect:
+        count, _, digest = expect.partition(":")
+        if not count.isdigit() or len(digest) != 64:
+            raise click.BadParameter(
+                "use the COUNT:HASH printed by an earlier run", param_hint="--expect"
+            )
+        kept = AuditEvent.objects.filter(sequence=int(count)).values_list("hash", flat=True).first()
+        if kept != digest:
+            raise click.ClickException(
+                f"audit chain rewritten or truncated: entry #{count} no longer has the hash "
+                "recorded earlier."
+            )
+    click.echo(f"audit chain intact: {report.entries} entries, head {report.entries}:{report.head}")
 
 
 @click.group("export")
