@@ -19,9 +19,8 @@ from fusiontrack.core.stats import (
     DAYS_PER_MONTH,
     KaplanMeier,
     durations_from_dates,
-    group_changes,
     group_means,
-    group_proportions,
+    paired_change_ci,
     wilson_proportion,
 )
 from fusiontrack.insight.queries import CohortData, days_after_surgery
@@ -202,7 +201,9 @@ def score_means(data: CohortData, measures: list[str]) -> Table:
 
 
 def score_changes(data: CohortData, measures: list[str]) -> Table:
-    parts = []
+    """Paired change per measure and time point (the core's paired t interval, one call per
+    cell: a few dozen cells, each vectorised over patients)."""
+    rows = []
     for measure in measures:
         wide = data.wide(measure)
         if "baseline" not in wide:
@@ -210,27 +211,36 @@ def score_changes(data: CohortData, measures: list[str]) -> Table:
         for tp in FOLLOW_UPS:
             if tp not in wide:
                 continue
-            pair = pd.DataFrame({"baseline": wide["baseline"], "follow_up": wide[tp]})
-            pair["measure"], pair["timepoint"] = measure, tp
-            parts.append(pair)
+            change = paired_change_ci(wide["baseline"].to_numpy(), wide[tp].to_numpy())
+            if change.n_pairs == 0:
+                continue
+            rows.append(
+                {
+                    "measure": measure,
+                    "timepoint": tp,
+                    "n": change.n_pairs,
+                    "baseline_mean": change.baseline_mean,
+                    "follow_up_mean": change.follow_up_mean,
+                    "mean_change": change.mean_change,
+                    "lower": change.lower,
+                    "upper": change.upper,
+                }
+            )
     columns = [
         "measure",
         "timepoint",
         "n",
         "baseline_mean",
         "follow_up_mean",
-        "mean",
+        "mean_change",
         "lower",
         "upper",
     ]
-    if not parts:
-        return Table("changes", "Change from baseline", pd.DataFrame(columns=columns))
-    frame = group_changes(pd.concat(parts), "baseline", "follow_up", ["measure", "timepoint"])
-    frame = _order(frame.rename(columns={"mean": "mean"}))
+    frame = pd.DataFrame(rows, columns=columns)
     return Table(
         "changes",
         "Change from baseline (follow-up − baseline; 95 % CI, paired t)",
-        frame[columns].rename(columns={"mean": "mean_change"}),
+        _order(frame) if rows else frame,
         "Patients with both a baseline and a follow-up score (n = pairs).",
         counts=("n",),
         derived=("baseline_mean", "follow_up_mean", "mean_change", "lower", "upper"),
@@ -249,7 +259,7 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
     Eligible: a baseline score for the measure and the time point's window closed by as_of, or
     the time point answered. Answering: eligible with a score at the time point.
     """
-    parts = []
+    rows = []
     for measure in measures:
         wide = data.wide(measure)
         if "baseline" not in wide:
@@ -257,20 +267,28 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
         for tp in THRESHOLD_TIMEPOINTS:
             follow = wide[tp] if tp in wide else pd.Series(np.nan, index=wide.index)
             eligible = wide["baseline"].notna() & (due_mask(data, tp) | follow.notna())
-            if not eligible.any():
+            n_eligible = int(eligible.sum())
+            if not n_eligible:
                 continue
             flags = classify_change_batch(measure, wide["baseline"][eligible], follow[eligible])
-            for kind in THRESHOLD_KINDS:
-                reached = flags[kind].astype("float").where(follow[eligible].notna())
-                parts.append(
-                    pd.DataFrame(
-                        {
-                            "measure": measure,
-                            "timepoint": tp,
-                            "threshold": kind,
-                            "reached": reached.to_numpy(),
-                        }
-                    )
+            answered = follow[eligible].notna().to_numpy()
+            for kind, label in THRESHOLD_KINDS.items():
+                flag = flags[kind]
+                known = answered & flag.notna().to_numpy()
+                reached = int((flag.fillna(False).to_numpy(bool) & known).sum())
+                p = wilson_proportion(reached, int(known.sum()), n_eligible)
+                rows.append(
+                    {
+                        "measure": measure,
+                        "timepoint": tp,
+                        "threshold": label,
+                        "n_reaching": reached,
+                        "n_answering": int(known.sum()),
+                        "n_eligible": n_eligible,
+                        "proportion": p.proportion,
+                        "lower": p.lower,
+                        "upper": p.upper,
+                    }
                 )
     columns = [
         "measure",
@@ -283,15 +301,13 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
         "lower",
         "upper",
     ]
-    if not parts:
-        return Table("thresholds", "Patients reaching thresholds", pd.DataFrame(columns=columns))
-    frame = group_proportions(pd.concat(parts), "reached", ["measure", "timepoint", "threshold"])
-    frame = _order(frame)
-    frame["threshold"] = frame["threshold"].map(THRESHOLD_KINDS)
+    frame = pd.DataFrame(rows, columns=columns)
+    if rows:
+        frame = _order(frame)
     return Table(
         "thresholds",
         "Patients reaching MCID / SCB / PASS (95 % Wilson CI)",
-        frame[columns],
+        frame,
         "Thresholds and their citations: fusiontrack.core.outcomes (default threshold set). "
         "Eligible = baseline answered and the time point's window closed (or answered); "
         "the percentage is of those answering. A threshold without a published value is blank.",
@@ -550,19 +566,20 @@ def length_of_stay(data: CohortData) -> Table:
 def return_to_work(data: CohortData) -> Table:
     work = data.work
     first = work.groupby("episode_id")["returned_on"].min()
-    recorded = work["episode_id"].unique()
-    since = (pd.Timestamp(data.as_of) - data.episodes["surgery_date"]).dt.days
+    surgery = data.episodes["surgery_date"]
+    recorded = surgery.index.isin(work["episode_id"].unique())
+    since = (pd.Timestamp(data.as_of) - surgery).dt.days
+    back_days = (first.reindex(surgery.index) - surgery).dt.days
     rows = []
     for tp, limit in WORK_CHECKS.items():
-        eligible = [e for e in recorded if e in since.index and since[e] >= limit]
-        back_days = first.reindex(eligible) - data.episodes["surgery_date"].reindex(eligible)
-        back = int((back_days.dt.days <= limit).sum())
-        p = wilson_proportion(back, len(eligible), len(eligible))
+        eligible = recorded & (since >= limit).to_numpy()
+        back = int((eligible & (back_days <= limit).to_numpy()).sum())
+        p = wilson_proportion(back, int(eligible.sum()), int(eligible.sum()))
         rows.append(
             {
                 "timepoint": tp,
                 "n_returned": back,
-                "n_eligible": len(eligible),
+                "n_eligible": int(eligible.sum()),
                 "proportion": p.proportion,
                 "lower": p.lower,
                 "upper": p.upper,
