@@ -443,13 +443,12 @@ PARAMETERS: dict[str, Parameter] = {
     "fused_by_12m_if_eventually_fused": _assumed(0.90),
     "reoperation_given_complication": _assumed(
         {
-            "ssi_deep": 0.92,
             "hardware_failure": 0.70,
             "non_union": 0.40,
             "adjacent_segment_disease": 0.30,
             "wound_dehiscence": 0.20,
         },
-        "ssi_deep from the HSS J 2025 figure above. Cross-check: 4-year cumulative reoperation "
+        "Deep SSI: ssi_reoperation_fraction. Cross-check: 4-year cumulative reoperation "
         "14.0 % after lumbar surgery for degenerative disease in Washington State 1997–2000 "
         "(Martin BI, Mirza SK, Comstock BA, et al. Spine 2007).",
     ),
@@ -469,10 +468,6 @@ PARAMETERS: dict[str, Parameter] = {
         },
         "A registry protocol, not a clinical fact: short questionnaires early, the full set "
         "at baseline, 12 and 24 months.",
-    ),
-    "followup_days": _src(
-        {"6w": 42, "3m": 91, "6m": 182, "12m": 365, "24m": 730},
-        "fusiontrack issue 2 §5 (6 weeks, 3, 6, 12 and 24 months after surgery)",
     ),
     "baseline_days_before_surgery": _src(
         (3, 60),

@@ -5,7 +5,9 @@ drawn around the published means, shaped over time by ``trajectory_fraction_of_1
 Items are then drawn around each visit's latent score, so the scores the core computes from the
 answers land near the cited figures without the generator knowing any scoring rule.
 
-Follow-up visits are missed at random given smoking, age and a per-patient tendency (logistic
+Due dates and windows come from the core's default schedule (``core.schedule``), so the
+registry's FollowUp rows and ``assign_timepoint`` agree with the cohort. Follow-up visits are
+missed at random given smoking, age and a per-patient tendency (logistic
 model, intercept calibrated per time point to ``missed_by_timepoint``): attrition-aware
 analytics have something real to find, and the parameters are known to test against.
 """

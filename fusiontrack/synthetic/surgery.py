@@ -275,7 +275,10 @@ def _grade_and_reoperate(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     m = len(ev)
     cats = ev["category"].to_numpy()
-    reop_p = value("reoperation_given_complication")
+    reop_p = {
+        **value("reoperation_given_complication"),
+        "ssi_deep": value("ssi_reoperation_fraction"),
+    }
     p = np.array([reop_p.get(cat, 0.0) for cat in cats])
     reoperated = rng.random(m) < p
     delay = np.zeros(m, dtype=np.int64)
