@@ -14,6 +14,8 @@ BENCHMARKS = {
     "radiology": "benchmarks.radiology_bench",
     "imaging": "benchmarks.imaging_bench",
     "portal": "benchmarks.portal_bench",
+    "interop": "benchmarks.interop_bench",
+    "insight": "benchmarks.insight_bench",
     "registry": "benchmarks.registry_bench",
 }
 
