@@ -19,8 +19,8 @@ from fusiontrack.core.stats import (
     DAYS_PER_MONTH,
     KaplanMeier,
     durations_from_dates,
+    group_changes,
     group_means,
-    paired_change_ci,
     wilson_proportion,
 )
 from fusiontrack.insight.queries import CohortData, days_after_surgery
@@ -201,31 +201,27 @@ def score_means(data: CohortData, measures: list[str]) -> Table:
 
 
 def score_changes(data: CohortData, measures: list[str]) -> Table:
-    """Paired change per measure and time point (the core's paired t interval, one call per
-    cell: a few dozen cells, each vectorised over patients)."""
-    rows = []
+    """Paired change per measure and time point with the core's grouped paired t interval;
+    cells are grouped by an integer code (grouping millions of string keys is slow)."""
+    cells, parts = [], []
     for measure in measures:
         wide = data.wide(measure)
         if "baseline" not in wide:
             continue
+        before = wide["baseline"].to_numpy(float)
         for tp in FOLLOW_UPS:
             if tp not in wide:
                 continue
-            change = paired_change_ci(wide["baseline"].to_numpy(), wide[tp].to_numpy())
-            if change.n_pairs == 0:
+            after = wide[tp].to_numpy(float)
+            both = ~np.isnan(before) & ~np.isnan(after)
+            if not both.any():
                 continue
-            rows.append(
-                {
-                    "measure": measure,
-                    "timepoint": tp,
-                    "n": change.n_pairs,
-                    "baseline_mean": change.baseline_mean,
-                    "follow_up_mean": change.follow_up_mean,
-                    "mean_change": change.mean_change,
-                    "lower": change.lower,
-                    "upper": change.upper,
-                }
+            parts.append(
+                pd.DataFrame(
+                    {"cell": len(cells), "baseline": before[both], "follow_up": after[both]}
+                )
             )
+            cells.append((measure, tp))
     columns = [
         "measure",
         "timepoint",
@@ -236,11 +232,18 @@ def score_changes(data: CohortData, measures: list[str]) -> Table:
         "lower",
         "upper",
     ]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(columns=columns)
+    if parts:
+        grouped = group_changes(
+            pd.concat(parts, ignore_index=True), "baseline", "follow_up", ["cell"]
+        )
+        grouped["measure"] = [cells[c][0] for c in grouped["cell"]]
+        grouped["timepoint"] = [cells[c][1] for c in grouped["cell"]]
+        frame = _order(grouped.rename(columns={"mean": "mean_change"}))[columns]
     return Table(
         "changes",
         "Change from baseline (follow-up − baseline; 95 % CI, paired t)",
-        _order(frame) if rows else frame,
+        frame,
         "Patients with both a baseline and a follow-up score (n = pairs).",
         counts=("n",),
         derived=("baseline_mean", "follow_up_mean", "mean_change", "lower", "upper"),
