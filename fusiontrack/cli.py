@@ -273,9 +273,12 @@ def thresholds_command() -> None:
 )
 def demo_command(no_serve: bool, patients: int, port: int | None) -> None:
     """Migrate, load the synthetic demo cohort and serve the app (demo logins are printed)."""
-    from fusiontrack.demo import run_demo
+    from fusiontrack.demo import DemoRefused, run_demo
 
-    run_demo(serve=not no_serve, patients=patients, port=port)
+    try:
+        run_demo(serve=not no_serve, patients=patients, port=port)
+    except DemoRefused as exc:
+        _fail(str(exc))
 
 
 # --- commands contributed by the apps ------------------------------------------------------------

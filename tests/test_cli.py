@@ -169,3 +169,16 @@ def test_compare_rejects_duplicate_patients(runner, tmp_path):
     result = runner.invoke(main, ["compare", str(dup), str(dup), "--key", "patient_id"])
     assert result.exit_code == 1
     assert "more than one row" in result.output
+
+
+def test_demo_refuses_production_with_a_message(runner, monkeypatch):
+    import fusiontrack.demo as demo
+
+    def refuse(**_kwargs):
+        raise demo.DemoRefused("the demo refuses to run with FUSIONTRACK_ENV=production")
+
+    monkeypatch.setattr(demo, "run_demo", refuse)
+    result = runner.invoke(main, ["demo", "--no-serve"])
+    assert result.exit_code == 1
+    assert "refuses to run" in result.output
+    assert "Traceback" not in result.output
