@@ -223,3 +223,26 @@ def test_patients_like_you_says_plainly_when_too_few_match(loaded, db):
         assert report.histograms == []
     else:
         assert report.error or report.result.n_matched >= 30
+
+
+def test_researcher_benchmarking_uses_pseudonyms_not_surgeon_names(loaded, client, db):
+    from django.contrib.auth import get_user_model
+
+    from fusiontrack.registry.models import Episode, Membership, Site
+
+    user = get_user_model().objects.create_user("res", password=None)
+    for site in Site.objects.all():
+        Membership.objects.create(user=user, site=site, role="researcher")
+    client.force_login(user)
+    pages = [
+        client.get(f"/cohort/{kind}/").content.decode() for kind in ("benchmarking", "attrition")
+    ]
+    pages.append(client.get("/cohort/csv/benchmark-mcid_12m-surgeon.csv").content.decode())
+    surgeons = get_user_model().objects.filter(pk__in=Episode.objects.values("surgeon_id"))
+    assert surgeons.exists()
+    for page in pages:
+        assert "Surgeon A" in page or page is pages[1]
+        for surgeon in surgeons:
+            for secret in (surgeon.get_full_name(), surgeon.last_name):
+                if secret:  # usernames like "surgeon" are ordinary words on these pages
+                    assert secret not in page, secret
