@@ -214,6 +214,19 @@ def test_a_recorded_head_detects_a_truncated_tail(anna):
     assert runner.invoke(audit_group, ["verify", "--expect", head]).exit_code == 0
     last = AuditEvent.objects.order_by("sequence").last()
     _tamper("DELETE FROM registry_auditevent WHERE id = %s", [last.pk])
-    assert audit.verify_chain().ok  # removing the tail leaves a valid shorter chain...
+    report = audit.verify_chain()  # the head row still records the removed entry
+    assert (
+        report.broken.sequence == last.sequence and "removed from the end" in report.broken.problem
+    )
     truncated = runner.invoke(audit_group, ["verify", "--expect", head])
-    assert truncated.exit_code == 1 and "truncated" in truncated.output  # ...but not this
+    assert truncated.exit_code == 1 and "broken" in truncated.output
+
+
+def test_the_canonical_json_splits_exactly_around_sequence_and_prev_hash(anna):
+    """The database computes the hash from three parts around the values only the head knows;
+    reassembled they must be exactly the canonical JSON the verifier hashes."""
+    from fusiontrack.registry.audit import _canonical_parts, canonical
+
+    for entry in AuditEvent.objects.all():
+        p0, p1, p2 = _canonical_parts(entry)
+        assert p0 + entry.prev_hash + p1 + str(entry.sequence) + p2 == canonical(entry)

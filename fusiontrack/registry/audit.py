@@ -6,9 +6,10 @@ record (a log-in, a list page, an export) go through ``record_event``.
 
 Tamper evidence: entries form a hash chain. Each entry stores ``sequence`` (1, 2, 3...), the
 previous entry's hash and its own ``hash = sha256(prev_hash + canonical JSON of the entry)``.
-Appends are serialised (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock
-that ``BEGIN IMMEDIATE`` takes), so two requests never claim the same position. ``verify_chain``
-recomputes every hash and names the first entry that does not match.
+Appends go through one head row (``AuditChainHead``): on PostgreSQL one statement moves the head
+and inserts the entry, the head's row lock serialising concurrent appends; on SQLite the write
+lock that ``BEGIN IMMEDIATE`` takes does the same. Two requests never claim the same position.
+``verify_chain`` recomputes every hash and names the first entry that does not match.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from fusiontrack.registry.models import AuditEvent
+from fusiontrack.registry.models import AuditChainHead, AuditEvent
 
 Changes = dict[str, list[Any]]
 
@@ -53,9 +54,6 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
     """{field: [old, new]} for the fields whose value changed."""
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
-
-#: Arbitrary constant naming the advisory lock that serialises appends on PostgreSQL.
-CHAIN_LOCK_ID = 6_006_006
 
 #: Fields covered by the hash, in the canonical JSON (id is not: it is the database's business).
 HASHED_FIELDS = (
@@ -100,12 +98,6 @@ def entry_hash(entry: AuditEvent) -> str:
     return hashlib.sha256((entry.prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
 
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
-
-
 def _clean_text(value: str, limit: int) -> str:
     """Text as stored: bounded, without NUL (PostgreSQL refuses it)."""
     return value.replace("\x00", "")[:limit]
@@ -118,21 +110,124 @@ def _normal_ip(raw: str | None) -> str | None:
         return None
 
 
+def _canonical_parts(entry: AuditEvent) -> tuple[str, str, str]:
+    """The canonical JSON cut around the two values only the chain's head knows:
+    ``canonical == p0 + prev_hash + p1 + str(sequence) + p2`` (checked by a test)."""
+    data: dict[str, Any] = {
+        name: getattr(entry, name)
+        for name in HASHED_FIELDS
+        if name not in ("sequence", "prev_hash")
+    }
+    data["at"] = entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    data["prev_hash"] = data["sequence"] = None
+    parts: list[str] = []
+    current = "{"
+    for i, key in enumerate(sorted(data)):
+        current += ("," if i else "") + json.dumps(key, ensure_ascii=False) + ":"
+        if key == "prev_hash":
+            parts.append(current + '"')
+            current = '"'
+        elif key == "sequence":
+            parts.append(current)
+            current = ""
+        else:
+            current += json.dumps(
+                data[key], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+    parts.append(current + "}")
+    return parts[0], parts[1], parts[2]
+
+
+_COLUMNS = (
+    "at", "user_id_ref", "username", "role", "action", "object_type", "object_id",
+    "patient_id_ref", "site_id_ref", "changes", "reason", "ip_address", "user_agent", "path",
+    "detail",
+)  # fmt: skip
+
+#: PostgreSQL: move the head and insert the entry in one statement. The UPDATE's row lock
+#: serialises appends and, after waiting, sees the newest committed head; every right-hand side
+#: of SET reads the old row, so ``prev_hash = hash`` and the new hash chain onto the old one.
+_PG_APPEND = """
+WITH head AS (
+    UPDATE registry_auditchainhead
+    SET sequence = sequence + 1,
+        prev_hash = hash,
+        hash = encode(sha256(convert_to(
+            hash || %s || hash || %s || (sequence + 1)::text || %s, 'UTF8')), 'hex')
+    WHERE id = 1
+    RETURNING sequence, prev_hash, hash
+)
+INSERT INTO registry_auditevent (sequence, prev_hash, hash, {columns})
+SELECT head.sequence, head.prev_hash, head.hash, {values} FROM head
+RETURNING id, sequence, prev_hash, hash
+"""
+#: SQLite (one writer at a time already): move the head, then insert with the ORM.
+_SQLITE_HEAD = """
+UPDATE registry_auditchainhead
+SET sequence = sequence + 1,
+    prev_hash = hash,
+    hash = SHA256(hash || %s || hash || %s || (sequence + 1) || %s)
+WHERE id = 1
+RETURNING sequence, prev_hash, hash
+"""
+
+
+def _start_head() -> None:
+    """Create the head row from the chain (after a test flush or a restore without it)."""
+    last = AuditEvent.objects.order_by("-sequence").values("sequence", "prev_hash", "hash").first()
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(id=1, **(last or {"sequence": 0, "prev_hash": "", "hash": ""}))],
+        ignore_conflicts=True,
+    )
+
+
+def _advance(entry: AuditEvent) -> tuple[int, str, str] | None:
+    """Append ``entry`` (PostgreSQL: insert it too); (id or 0, sequence, prev_hash, hash)."""
+    p0, p1, p2 = _canonical_parts(entry)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = []
+            params: list[Any] = [p0, p1, p2]
+            for name in _COLUMNS:
+                value = getattr(entry, name)
+                if name in ("changes", "detail"):
+                    values.append("%s::jsonb")
+                    value = json.dumps(value, ensure_ascii=False)
+                elif name == "ip_address":
+                    values.append("%s::inet")
+                else:
+                    values.append("%s")
+                params.append(value)
+            sql = _PG_APPEND.format(columns=", ".join(_COLUMNS), values=", ".join(values))
+            cursor.execute(sql, params)
+        else:
+            cursor.execute(_SQLITE_HEAD, [p0, p1, p2])
+            row = cursor.fetchone()
+            return None if row is None else (0, *row)
+        row = cursor.fetchone()
+    return None if row is None else tuple(row)  # type: ignore[return-value]
+
+
 def _append(**fields: Any) -> AuditEvent:
     """Write one entry at the head of the chain (the only INSERT into the audit table)."""
+    entry = AuditEvent(**fields)
+    entry.changes = _plain_json(entry.changes or {})
+    entry.detail = _plain_json(entry.detail or {})
     # No savepoint: inside a service's transaction the entry commits or rolls back with it.
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
-        entry = AuditEvent(
-            sequence=(head["sequence"] + 1) if head else 1,
-            prev_hash=head["hash"] if head else "",
-            **fields,
-        )
-        entry.changes = _plain_json(entry.changes or {})
-        entry.detail = _plain_json(entry.detail or {})
-        entry.hash = entry_hash(entry)
-        entry.save(force_insert=True)
+        moved = _advance(entry)
+        if moved is None:
+            _start_head()
+            moved = _advance(entry)
+        if moved is None:  # pragma: no cover - the head row was just created
+            raise RuntimeError("The audit chain's head row is missing.")
+        entry_id, entry.sequence, entry.prev_hash, entry.hash = moved
+        if entry_id:
+            entry.pk = entry_id
+            entry._state.adding = False
+            entry._state.db = connection.alias
+        else:
+            entry.save(force_insert=True)
     return entry
 
 
@@ -245,8 +340,25 @@ def _entries(chunk_size: int = 5000) -> Iterator[AuditEvent]:
 
 
 def verify_chain() -> ChainReport:
-    """Recompute every hash in order; report the first gap, repeat, broken link or bad hash."""
-    return verify_entries(_entries())
+    """Recompute every hash in order; report the first gap, repeat, broken link or bad hash,
+    and entries missing from the end (the head row remembers the last one)."""
+    report = verify_entries(_entries())
+    head = AuditChainHead.objects.filter(id=1).values("sequence", "hash").first()
+    if (
+        report.ok
+        and head is not None
+        and (head["sequence"], head["hash"])
+        != (
+            report.entries,
+            report.head,
+        )
+    ):
+        problem = (
+            f"the chain ends at entry #{report.entries} but its head row records entry "
+            f"#{head['sequence']} (entries removed from the end, or the head row edited)"
+        )
+        return ChainReport(report.entries, ChainBreak(head["sequence"], None, problem))
+    return report
 
 
 def verify_entries(entries: Iterable[Any]) -> ChainReport:

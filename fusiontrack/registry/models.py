@@ -535,3 +535,16 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ("sequence",)
+
+
+class AuditChainHead(models.Model):
+    """The end of the audit hash chain: a single row (id 1) that every append updates.
+
+    Updating it takes a row lock, which serialises appends on PostgreSQL, and hands each
+    append the latest committed sequence and hash (``audit._append``). ``verify_chain`` also
+    compares it with the last entry, so removing entries from the end shows.
+    """
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
