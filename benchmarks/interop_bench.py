@@ -30,7 +30,9 @@ N_PATIENTS = 10_000
 TIMEPOINTS = {"baseline": -20, "6w": 42, "3m": 91, "6m": 182, "12m": 365}
 N_OBSERVATIONS = 600_000
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fusiontrack_bench_interop"
-CANONICAL = "https://fusiontrack.org/fhir"
+CANONICAL = os.environ.get(
+    "FUSIONTRACK_FHIR_CANONICAL_BASE", "https://fusiontrack.example/fhir"
+).rstrip("/")
 
 
 def _recreate_database(url: str) -> None:

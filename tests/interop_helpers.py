@@ -39,4 +39,11 @@ def fhir_post(client: Any, path: str, token: str, resource: Any, **extra: Any) -
 
 
 def example(name: str) -> dict[str, Any]:
-    return json.loads((DATA / name).read_text(encoding="utf-8"))
+    """A file of tests/data/fhir, its URLs moved to the configured canonical base."""
+    return json.loads(example_text(name))
+
+
+def example_text(name: str) -> str:
+    from fusiontrack.fhir.codes import CANONICAL, DEFAULT_CANONICAL
+
+    return (DATA / name).read_text(encoding="utf-8").replace(DEFAULT_CANONICAL, CANONICAL)

@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from fusiontrack.fhir.codes import CANONICAL
 from tests.interop_helpers import token_for
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,7 @@ def test_client_creates_a_questionnaire_response(smart, anna):
     qr = QuestionnaireResponse(
         {
             "resourceType": "QuestionnaireResponse",
-            "questionnaire": "https://fusiontrack.org/fhir/Questionnaire/nrs|1",
+            "questionnaire": f"{CANONICAL}/Questionnaire/nrs|1",
             "status": "completed",
             "subject": {"reference": f"Patient/{anna.patient.pk}"},
             "authored": authored,

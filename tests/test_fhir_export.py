@@ -48,6 +48,7 @@ def test_export_of_a_site_end_to_end(client, personas, anna, today):
     started = kick_off(client, token)
     assert started.status_code == 202
     status_url = started["Content-Location"]
+    assert started.json()["issue"][0]["severity"] == "information"
     pending = poll(client, status_url, token)
     assert pending.status_code == 202
     assert pending["X-Progress"] == "queued"

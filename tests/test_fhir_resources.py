@@ -16,6 +16,7 @@ import pytest
 from fusiontrack.core.instruments import INSTRUMENTS
 from fusiontrack.fhir import build, catalog, codes, validate
 from fusiontrack.fhir.capability import capability_statement
+from fusiontrack.fhir.codes import CANONICAL
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_odi_questionnaire_has_six_coded_statements_per_section():
     codes_ = [o["valueCoding"]["code"] for o in items[0]["answerOption"]]
     assert codes_ == ["0", "1", "2", "3", "4", "5"]
     assert items[0]["answerOption"][0]["valueCoding"]["system"] == (
-        "https://fusiontrack.org/fhir/CodeSystem/odi-answer"
+        f"{CANONICAL}/CodeSystem/odi-answer"
     )
 
 
@@ -253,3 +254,24 @@ def test_only_the_fhir_package_imports_fhir_resources():
     # validate.model_class loads the R4B models by name; nothing imports them statically.
     assert importers == set()
     assert validate.model_class("Patient").__module__ == "fhir.resources.R4B.patient"
+
+
+def test_canonical_base_is_a_setting_with_a_placeholder_default(settings, monkeypatch):
+    """RFC 2606 reserves .example: the default names no one's domain."""
+    monkeypatch.delenv("FUSIONTRACK_FHIR_CANONICAL_BASE", raising=False)
+    settings.FUSIONTRACK_FHIR_CANONICAL_BASE = None
+    assert codes.canonical_base() == "https://fusiontrack.example/fhir"
+    settings.FUSIONTRACK_FHIR_CANONICAL_BASE = "https://registry.spine.example/fhir/"
+    assert codes.canonical_base() == "https://registry.spine.example/fhir"
+    settings.FUSIONTRACK_FHIR_CANONICAL_BASE = None
+    monkeypatch.setenv("FUSIONTRACK_FHIR_CANONICAL_BASE", "https://env.example/fhir")
+    assert codes.canonical_base() == "https://env.example/fhir"
+    monkeypatch.setenv("FUSIONTRACK_FHIR_CANONICAL_BASE", "fusiontrack")
+    with pytest.raises(ValueError, match="absolute http"):
+        codes.canonical_base()
+
+
+def test_served_urls_use_the_canonical_base():
+    questionnaire = build.questionnaire(INSTRUMENTS["odi"])
+    assert questionnaire["url"] == f"{CANONICAL}/Questionnaire/odi"
+    assert f"{CANONICAL}/CodeSystem/score" == codes.CS_SCORE

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from fusiontrack.fhir import validate
+from fusiontrack.fhir.codes import CANONICAL
 from fusiontrack.registry.models import AuditEvent, QuestionnaireResponse, Score
 from tests.conftest import build_patient
 from tests.interop_helpers import example, fhir_get, fhir_post, token_for
@@ -149,9 +150,7 @@ def test_search_condition_and_procedure_by_code(client, anna, sofia_token):
 
 def test_questionnaire_search_and_read_need_login_but_no_patient_role(client, personas):
     token = token_for(personas.rhea, personas.north)
-    bundle = fhir_get(
-        client, "Questionnaire", token, url="https://fusiontrack.org/fhir/Questionnaire/odi"
-    )
+    bundle = fhir_get(client, "Questionnaire", token, url=f"{CANONICAL}/Questionnaire/odi")
     assert [q["id"] for q in entries(bundle)] == ["odi"]
     assert fhir_get(client, "Questionnaire/eq5d5l", token).json()["version"] == "5L"
     assert fhir_get(client, "Patient", token).status_code == 403
@@ -228,7 +227,7 @@ def test_post_questionnaire_response_is_scored_stored_and_returned(client, anna,
     assert answers["odi_4"] == [
         {
             "valueCoding": {
-                "system": "https://fusiontrack.org/fhir/CodeSystem/odi-answer",
+                "system": f"{CANONICAL}/CodeSystem/odi-answer",
                 "code": "2",
                 "display": "statement 2",
             }
@@ -265,7 +264,7 @@ def test_out_of_range_answer_is_refused_by_the_core(client, anna, sofia_token):
     body["item"] = body["item"][:1]
     body["extension"] = [
         {
-            "url": "https://fusiontrack.org/fhir/StructureDefinition/timepoint",
+            "url": f"{CANONICAL}/StructureDefinition/timepoint",
             "valueCoding": {"code": "12m"},
         }
     ]
@@ -273,14 +272,23 @@ def test_out_of_range_answer_is_refused_by_the_core(client, anna, sofia_token):
     assert response.status_code == 422
     issue = response.json()["issue"][0]
     assert "nrs_back" in issue["diagnostics"] and "14" in issue["diagnostics"]
-    assert issue["expression"] == ["QuestionnaireResponse.item.where(linkId='nrs_back')"]
+    assert issue["expression"] == ["QuestionnaireResponse.item[0].answer[0]"]
+
+
+def test_out_of_range_and_unknown_item_are_reported_together(client, anna, sofia_token):
+    body = _posted("qr-nrs-decimal-and-bad-code.json", anna.patient.pk, "2020-01-01")
+    response = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
+    assert response.status_code == 422
+    issues = {i["expression"][0]: i["diagnostics"] for i in response.json()["issue"]}
+    assert "14 is not an allowed answer" in issues["QuestionnaireResponse.item[0].answer[0]"]
+    assert "is not an item of NRS" in issues["QuestionnaireResponse.item[1].linkId"]
 
 
 @pytest.mark.parametrize(
     ("change", "status", "fragment"),
     [
         ({"questionnaire": "http://example.org/Questionnaire/sf36"}, 422, "Unknown questionnaire"),
-        ({"questionnaire": "https://fusiontrack.org/fhir/Questionnaire/odi|1.0"}, 422, "version"),
+        ({"questionnaire": f"{CANONICAL}/Questionnaire/odi|1.0"}, 422, "version"),
         ({"status": "entered-in-error"}, 422, "cannot be stored"),
         ({"authored": None}, 422, "authored is required"),
         ({"subject": {"reference": "Patient/999999"}}, 404, "No such patient"),
@@ -328,3 +336,42 @@ def test_out_of_range_numbers_are_a_400(client, anna, sofia_token):
     assert fhir_get(client, f"Patient/{2**70}", sofia_token).status_code in {400, 404}
     assert fhir_get(client, "Observation", sofia_token, patient=str(2**70)).status_code < 500
     assert fhir_get(client, "Observation", sofia_token, _offset=str(2**70)).status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("Patient/\u00b2", {}, 404),
+        ("Observation", {"patient": "\u00b2"}, 400),
+        ("Observation", {"_count": "\u00b2"}, 400),
+        ("Observation", {"_offset": "\u00b3"}, 400),
+        ("Patient", {"_id": "\u00b2"}, 200),
+        ("Questionnaire", {"_count": "\u00b2"}, 400),
+        ("Observation", {"date": "9999-12-31"}, 400),
+    ],
+)
+def test_non_ascii_digits_and_far_dates_are_client_errors(
+    client, anna, sofia_token, path, params, status
+):
+    """'²'.isdigit() is True but int('²') fails: these were 500s."""
+    response = fhir_get(client, path, sofia_token, **params)
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/fhir+json")
+
+
+def test_posted_subject_with_non_ascii_digits_is_a_422(client, anna, sofia_token):
+    body = _posted("qr-odi-from-ehr.json", anna.patient.pk, "2020-01-01")
+    body["subject"] = {"reference": "Patient/\u00b2"}
+    response = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
+    assert response.status_code == 422
+    assert "is not Patient/<id>" in response.json()["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize("depth", [300, 5000])
+def test_deeply_nested_body_is_a_400(client, anna, sofia_token, depth):
+    """Past the JSON decoder's recursion limit (5000) or only fhir.resources' (300)."""
+    nested = '[{"linkId":"a","item":' * depth + "[]" + "}]" * depth
+    body = '{"resourceType":"QuestionnaireResponse","status":"completed","item":' + nested + "}"
+    response = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"

@@ -95,6 +95,7 @@ def test_bad_records_are_reported_with_their_line(personas, tmp_path):
                 "{oops",
                 json.dumps({"resourceType": "Observation"}),
                 json.dumps(patient_without_mrn),
+                "[" * 100_000 + "]" * 100_000,
             ]
         )
     )
@@ -104,6 +105,7 @@ def test_bad_records_are_reported_with_their_line(personas, tmp_path):
     assert "line 3: not valid JSON" in out
     assert "line 4: 'Observation' is not imported" in out
     assert "line 5: no MRN" in out
+    assert "line 6: nested too deeply" in out
     assert "line 2:" in out and "nrs_back" in out and "12" in out
     assert Patient.objects.count() == 1
 
@@ -114,6 +116,7 @@ def test_bad_records_are_reported_with_their_line(personas, tmp_path):
         ("x.txt", "hello", "unknown file type .txt"),
         ("x.json", "[1, 2]", "is not a FHIR Bundle"),
         ("x.json", "{", "is not valid JSON"),
+        ("x.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_unreadable_files_are_usage_errors(personas, tmp_path, name, content, message):

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from fusiontrack.core import vocab
 from fusiontrack.fhir import build, codes
 from fusiontrack.fhir.outcome import FhirError, Issue
+from fusiontrack.fhir.search import is_id_number
 from fusiontrack.registry.models import (
     Diagnosis,
     Episode,
@@ -114,7 +115,7 @@ PATIENT = Served(
     },
     extra_q={
         "identifier": _identifier_q,
-        "_id": lambda values: Q(pk__in=[int(v) for v in values if v.isdigit()]),
+        "_id": lambda values: Q(pk__in=[int(v) for v in values if is_id_number(v)]),
     },
 )
 

@@ -14,11 +14,39 @@ from itertools import pairwise
 
 from fusiontrack.core import vocab
 
+#: Placeholder canonical base: ``.example`` is reserved by RFC 2606, so no one can own it and no
+#: code of ours can collide with someone else's. The project controls no domain yet; when it does,
+#: it sets FUSIONTRACK_FHIR_CANONICAL_BASE once for every install.
+DEFAULT_CANONICAL = "https://fusiontrack.example/fhir"
+
+
+def canonical_base() -> str:
+    """FUSIONTRACK_FHIR_CANONICAL_BASE (Django setting, else environment), else the placeholder.
+
+    A namespace, not a server address: codes, Questionnaire URLs and identifier systems are built
+    from it, so it must be the same on every install that exchanges data and must not change
+    once resources were sent (a receiver would no longer match them).
+    """
+    import os
+
+    from django.conf import settings
+
+    configured = (
+        getattr(settings, "FUSIONTRACK_FHIR_CANONICAL_BASE", None) if settings.configured else None
+    )
+    value = str(configured or os.environ.get("FUSIONTRACK_FHIR_CANONICAL_BASE") or "").strip()
+    value = (value or DEFAULT_CANONICAL).rstrip("/")
+    if not value.startswith(("https://", "http://")) or " " in value:
+        raise ValueError(
+            f"FUSIONTRACK_FHIR_CANONICAL_BASE={value!r} must be an absolute http(s) URL, "
+            f"e.g. {DEFAULT_CANONICAL}."
+        )
+    return value
+
+
 #: Canonical base of fusiontrack's own FHIR artefacts (CodeSystems, Questionnaires, extensions,
-#: identifier systems). A stable namespace, not a server address: it must never change between
-#: installs, or codes written by one install would not match another's. The project does not yet
-#: control this domain; see the report of issue 7.
-CANONICAL = "https://fusiontrack.org/fhir"
+#: identifier systems), read once at start-up.
+CANONICAL = canonical_base()
 
 FHIR_VERSION = "4.0.1"
 

@@ -15,6 +15,7 @@ from fusiontrack.core.errors import FusiontrackError
 from fusiontrack.core.schedule import assign_timepoint
 from fusiontrack.fhir import codes, ingest, validate
 from fusiontrack.fhir.outcome import FhirError, Issue
+from fusiontrack.fhir.search import is_id_number
 from fusiontrack.registry import access, services
 from fusiontrack.registry.models import Episode, Patient, QuestionnaireResponse
 
@@ -34,7 +35,7 @@ def _patient(request: HttpRequest, qr: ingest.QuestionnaireResponseIn) -> Patien
         raise FhirError(422, [Issue("subject is required: Patient/<id>.", where, "required")])
     if subject.reference:
         tail = subject.reference.removeprefix("Patient/")
-        if tail == subject.reference or not tail.isdigit():
+        if tail == subject.reference or not is_id_number(tail):
             raise FhirError(
                 422, [Issue(f"subject {subject.reference!r} is not Patient/<id>.", where)]
             )

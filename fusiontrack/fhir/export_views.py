@@ -20,7 +20,7 @@ from django.utils import timezone
 from fusiontrack.fhir import build, export
 from fusiontrack.fhir.http import fhir_view, respond
 from fusiontrack.fhir.models import ExportJob
-from fusiontrack.fhir.outcome import FhirError, Issue
+from fusiontrack.fhir.outcome import FhirError, Issue, information
 from fusiontrack.fhir.search import parse_date
 from fusiontrack.registry import access
 from fusiontrack.registry.models import Site
@@ -93,9 +93,8 @@ def kick_off(request: HttpRequest, group_id: str) -> HttpResponse:
     export.audit_export(request, job, role, action="create")
     export.start(job)
     status_url = f"{_base(request)}/$export-status/{job.pk}"
-    response = HttpResponse(status=202)
-    response["Content-Location"] = status_url
-    return response
+    accepted = information(f"Export accepted; poll {status_url} for its files.")
+    return respond(accepted, 202, {"Content-Location": status_url})
 
 
 def _own_job(request: HttpRequest, job_id: object) -> ExportJob:

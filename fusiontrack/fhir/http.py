@@ -25,6 +25,7 @@ FHIR_JSON = "application/fhir+json"
 JSON_TYPES = frozenset({FHIR_JSON, "application/json", "application/json+fhir"})
 JSON_FORMATS = frozenset({"json", *JSON_TYPES})
 XML_TYPES = frozenset({"application/fhir+xml", "application/xml", "text/xml", "xml"})
+TOO_DEEP = "The body is nested too deeply to be a FHIR resource."
 JSON_ONLY = (
     "This server speaks FHIR JSON only; XML is not supported. Ask for application/fhir+json "
     "(Accept header or _format=json)."
@@ -96,6 +97,8 @@ def body_json(request: HttpRequest) -> Any:
         raise FhirError(413, "The request body is too large.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FhirError(400, f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise FhirError(400, TOO_DEEP) from None
 
 
 def fhir_view(public: bool = False) -> Callable[[Callable[..., HttpResponse]], Any]:
@@ -122,6 +125,8 @@ def fhir_view(public: bool = False) -> Callable[[Callable[..., HttpResponse]], A
                 return outcome(422, [Issue(str(exc))])
             except (DataError, OverflowError):
                 return outcome(400, [Issue("A value in the request is out of range.")])
+            except RecursionError:
+                return outcome(400, [Issue(TOO_DEEP)])
             except Exception:
                 log.exception("FHIR request failed: %s %s", request.method, request.path)
                 return outcome(500, [Issue("Something went wrong on the server; it is logged.")])

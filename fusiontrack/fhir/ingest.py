@@ -20,9 +20,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fusiontrack.core import vocab
+from fusiontrack.core.errors import ScoringError
 from fusiontrack.core.instruments import INSTRUMENTS, Instrument
 from fusiontrack.fhir import build, codes
 from fusiontrack.fhir.outcome import Issue
+from fusiontrack.fhir.search import is_id_number
 
 ACCEPTED_STATUS = ("completed", "amended", "in-progress")
 
@@ -227,11 +229,32 @@ def answers_for(
         value, problem = _answer_value(given[0], options.get(item.linkId), system)
         if problem:
             issues.append(Issue(f"{item.linkId}: {problem}", f"{where}.answer[0]"))
-        elif value is not None:
+            continue
+        if value is not None and item.linkId not in options:
+            problem = _out_of_range(instrument, item.linkId, value)
+            if problem:
+                issues.append(Issue(problem, f"{where}.answer[0]"))
+                continue
+        if value is not None:
             # 2, not 2.0: stored answers look the same whichever way they arrived.
             integral = isinstance(value, float) and value.is_integer()
             answers[item.linkId] = int(value) if integral else value
     return answers, issues
+
+
+@cache
+def _items(instrument_id: str) -> dict[str, Any]:
+    return {item.id: item for item in INSTRUMENTS[instrument_id].items}
+
+
+def _out_of_range(instrument: Instrument, item_id: str, value: float | str) -> str | None:
+    """The core's own check of a numeric answer, so every problem is reported in one pass
+    (the core would otherwise stop at the first out-of-range item when scoring)."""
+    try:
+        _items(instrument.id)[item_id].coerce(value)
+    except ScoringError as exc:
+        return str(exc)
+    return None
 
 
 def _answer_value(
@@ -316,7 +339,7 @@ def header(qr: QuestionnaireResponseIn) -> tuple[Header, list[Issue]]:
     for index, based in enumerate(qr.basedOn or []):
         if based.reference and based.reference.startswith("CarePlan/"):
             tail = based.reference.removeprefix("CarePlan/")
-            if tail.isdigit():
+            if is_id_number(tail):
                 care_plan = int(tail)
             else:
                 issues.append(

@@ -69,6 +69,10 @@ def parse_date(name: str, raw: str) -> DateRange:
                 high = low + dt.timedelta(days=calendar.monthrange(year, month)[1])
             else:
                 high = low.replace(year=year + 1)
+    except OverflowError:
+        raise FhirError(
+            400, [Issue(f"Search parameter {name}={raw!r}: the date is too late.", expression=name)]
+        ) from None
     except ValueError as exc:
         raise FhirError(
             400, [Issue(f"Search parameter {name}={raw!r}: {exc}.", expression=name)]
@@ -100,6 +104,11 @@ def date_q(field: str, ranges: Iterable[DateRange], *, is_date: bool) -> Q:
     return q
 
 
+def is_id_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts '²' and other digits ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_patient(name: str, raw: str) -> int:
     """``Patient/12`` or ``12`` (a full URL ending in Patient/12 also works)."""
     value = raw.strip().rstrip("/")
@@ -107,7 +116,7 @@ def parse_patient(name: str, raw: str) -> int:
     if len(tail) >= 2 and tail[-2] != "Patient":
         tail = []
     ident = tail[-1] if tail else value
-    if not ident.isdigit():
+    if not is_id_number(ident):
         raise FhirError(
             400, [Issue(f"{name}={raw!r}: expected Patient/<id> or <id>.", expression=name)]
         )
@@ -122,7 +131,7 @@ def tokens(raw_values: Iterable[str]) -> list[list[str]]:
 def parse_count(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_COUNT
-    if not raw.isdigit():
+    if not is_id_number(raw):
         raise FhirError(400, [Issue(f"_count={raw!r}: expected a whole number.", "_count")])
     return min(int(raw), MAX_COUNT)
 
@@ -130,7 +139,7 @@ def parse_count(raw: str | None) -> int:
 def parse_offset(raw: str | None) -> int:
     if raw is None:
         return 0
-    if not raw.isdigit() or int(raw) > MAX_OFFSET:
+    if not is_id_number(raw) or int(raw) > MAX_OFFSET:
         raise FhirError(
             400, [Issue(f"_offset={raw!r}: expected a whole number up to {MAX_OFFSET}.", "_offset")]
         )

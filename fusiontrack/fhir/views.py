@@ -66,7 +66,7 @@ def instance(request: HttpRequest, resource_type: str, resource_id: str) -> Http
     site_ids = access.clinical_site_ids(request)
     row = (
         served.queryset(site_ids).filter(pk=int(resource_id)).first()
-        if resource_id.isdigit()
+        if search.is_id_number(resource_id)
         else None
     )
     if row is None:

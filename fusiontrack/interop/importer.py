@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fusiontrack.fhir import ingest
+from fusiontrack.fhir.search import is_id_number
 from fusiontrack.interop import patients as patient_map
 from fusiontrack.interop import redcap, responses, sources
 from fusiontrack.interop.models import ImportRun
@@ -259,7 +260,7 @@ def _subject_key(
         if local_mrns.get(subject.reference):
             return ("mrn", local_mrns[subject.reference])
         tail = subject.reference.removeprefix("Patient/")
-        return ("pk", int(tail)) if tail.isdigit() else None
+        return ("pk", int(tail)) if is_id_number(tail) else None
     ident = subject.identifier
     if ident is not None and ident.value:
         return ("mrn", ident.value)

@@ -71,6 +71,8 @@ def read_bundle(path: Path) -> FhirRecords:
         data = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportFileError(f"{path.name} is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise ImportFileError(f"{path.name} is nested too deeply to be a FHIR Bundle.") from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise ImportFileError(f"{path.name} is not a FHIR Bundle (resourceType Bundle).")
     if data.get("type") not in {"collection", "transaction", "batch", "searchset", "message"}:
@@ -96,6 +98,9 @@ def read_ndjson(path: Path) -> FhirRecords:
                     resource = json.loads(line)
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     records.errors.append((f"line {number}", f"not valid JSON: {exc}."))
+                    continue
+                except RecursionError:
+                    records.errors.append((f"line {number}", "nested too deeply."))
                     continue
                 _add(records, f"line {number}", resource)
     except OSError as exc:
