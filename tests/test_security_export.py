@@ -25,6 +25,8 @@ from tests.conftest import build_patient
 
 pytestmark = pytest.mark.django_db
 
+#: The export's date: fixed, far enough ahead that every fixture date lies before it.
+AS_OF = dt.date(2030, 1, 1)
 ISO_DATE = re.compile(rb"\b(19|20)\d\d-[01]\d-[0-3]\d\b")
 
 
@@ -92,7 +94,7 @@ def test_every_exported_model_field_is_classified():
 
 def test_safe_harbor_export_contains_no_identifier_from_the_database(cohort, tmp_path):
     out = tmp_path / "export"
-    result = write_export(out)
+    result = write_export(out, as_of=AS_OF)
     text = _all_text(out)
     found = [v for v in _identifiers() if v in text]
     assert found == []
@@ -109,7 +111,7 @@ def test_safe_harbor_export_contains_no_identifier_from_the_database(cohort, tmp
 
 
 def test_ages_over_89_are_grouped_and_their_birth_year_withheld(cohort, tmp_path):
-    write_export(tmp_path / "x")
+    write_export(tmp_path / "x", as_of=AS_OF)
     patients = {r["study_id"]: r for r in _rows(tmp_path / "x", "patients")}
     episodes = _rows(tmp_path / "x", "episodes")
     ages = sorted(e["age_at_index"] for e in episodes)
@@ -121,7 +123,7 @@ def test_ages_over_89_are_grouped_and_their_birth_year_withheld(cohort, tmp_path
 
 
 def test_dates_become_days_from_surgery(cohort, tmp_path, today):
-    write_export(tmp_path / "x")
+    write_export(tmp_path / "x", as_of=AS_OF)
     episodes = _rows(tmp_path / "x", "episodes")
     surgery = today - dt.timedelta(days=400)
     assert {e["index_event"] for e in episodes} == {"surgery"}
@@ -136,8 +138,8 @@ def test_dates_become_days_from_surgery(cohort, tmp_path, today):
 
 
 def test_study_ids_are_random_and_new_on_every_export(cohort, tmp_path):
-    write_export(tmp_path / "a")
-    write_export(tmp_path / "b")
+    write_export(tmp_path / "a", as_of=AS_OF)
+    write_export(tmp_path / "b", as_of=AS_OF)
     first = {r["study_id"] for r in _rows(tmp_path / "a", "patients")}
     second = {r["study_id"] for r in _rows(tmp_path / "b", "patients")}
     assert not first & second
@@ -146,7 +148,7 @@ def test_study_ids_are_random_and_new_on_every_export(cohort, tmp_path):
 
 
 def test_limited_data_set_shifts_every_date_of_a_patient_by_one_offset(cohort, tmp_path, today):
-    write_export(tmp_path / "lds", limited_data_set=True)
+    write_export(tmp_path / "lds", limited_data_set=True, as_of=AS_OF)
     surgery = today - dt.timedelta(days=400)
     episodes = _rows(tmp_path / "lds", "episodes")
     complications = {c["study_id"]: c for c in _rows(tmp_path / "lds", "complications")}
@@ -170,7 +172,7 @@ def test_limited_data_set_shifts_every_date_of_a_patient_by_one_offset(cohort, t
 
 
 def test_every_export_is_audited_with_fields_and_row_counts(cohort, tmp_path):
-    write_export(tmp_path / "x")
+    write_export(tmp_path / "x", as_of=AS_OF)
     event = AuditEvent.objects.get(action="export")
     assert event.object_type == "deidentified_export"
     assert event.detail["rows"]["patients"] == 2
@@ -179,9 +181,9 @@ def test_every_export_is_audited_with_fields_and_row_counts(cohort, tmp_path):
 
 
 def test_withdrawing_consent_removes_a_patient_from_the_next_export(cohort, tmp_path, today):
-    write_export(tmp_path / "before")
+    write_export(tmp_path / "before", as_of=AS_OF)
     Patient.objects.filter(given_name="Ingrid").update(consent_withdrawn_date=today)
-    write_export(tmp_path / "after")
+    write_export(tmp_path / "after", as_of=AS_OF)
     assert len(_rows(tmp_path / "before", "patients")) == 2
     assert len(_rows(tmp_path / "after", "patients")) == 1
     ingrid = Patient.objects.get(given_name="Ingrid")
@@ -206,5 +208,21 @@ def test_consent_rule_is_configurable_for_registry_only_consent(cohort, tmp_path
     assert sorted(p.given_name for p in research_patients()) == ["Ingrid", "Walter"]
     settings.FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT = False
     assert sorted(p.given_name for p in research_patients()) == ["Ingrid", "Nils", "Walter"]
-    write_export(tmp_path / "x")
+    write_export(tmp_path / "x", as_of=AS_OF)
     assert len(_rows(tmp_path / "x", "patients")) == 3  # Vera withdrew: never exported
+
+
+def test_a_birth_year_that_shows_an_age_of_90_on_the_export_day_is_withheld(cohort, tmp_path):
+    """Ingrid is 88 at her operation but 90 on the export day: her birth year would tell."""
+    ingrid = cohort["Ingrid"]
+    surgery = ingrid.episode.surgery_date
+    Patient.objects.filter(pk=ingrid.patient.pk).update(
+        date_of_birth=dt.date(surgery.year - 89, surgery.month, min(surgery.day, 28))
+        + dt.timedelta(days=30)
+    )
+    write_export(tmp_path / "x", as_of=surgery + dt.timedelta(days=2 * 366))
+    episodes = {e["study_id"]: e for e in _rows(tmp_path / "x", "episodes")}
+    rows = {r["study_id"]: r for r in _rows(tmp_path / "x", "patients")}
+    ages = {sid: episodes[sid]["age_at_index"] for sid in rows}
+    assert sorted(ages.values()) == ["88", "90+"]
+    assert all(r["birth_year"] == "" for r in rows.values())

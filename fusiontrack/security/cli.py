@@ -84,10 +84,12 @@ def export_deidentified(output: Path, limited_data_set: bool) -> None:
     Safe Harbor by default (45 CFR 164.514(b)(2)); --limited-data-set shifts dates instead.
     """
     _setup()
+    from django.utils import timezone
+
     from fusiontrack.security.export import ExportError, write_export
 
     try:
-        result = write_export(output, limited_data_set=limited_data_set)
+        result = write_export(output, as_of=timezone.localdate(), limited_data_set=limited_data_set)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     for table, rows in result.rows.items():

@@ -400,9 +400,12 @@ class _Writer:
 
 
 def write_export(
-    directory: Path, *, limited_data_set: bool = False, as_of: dt.date | None = None
+    directory: Path, *, as_of: dt.date, limited_data_set: bool = False
 ) -> ExportResult:
-    """Write the export into ``directory`` (created; must be empty) and audit it."""
+    """Write the export into ``directory`` (created; must be empty) and audit it.
+
+    ``as_of`` is the export's date (the clinic's today): ages on that day decide whether a
+    birth year may be shown."""
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()):
         raise ExportError(f"{directory} is not empty; choose a new directory for the export.")
@@ -428,7 +431,7 @@ def write_export(
 
     episodes: dict[int, _EpisodeIndex] = {}
     episode_rows = []
-    first_age: dict[int, Any] = {}
+    aged_90: set[int] = set()
     for e in Episode.objects.filter(patient_id__in=subjects).order_by("?"):
         subject = subjects[e.patient_id]
         index = e.surgery_date or e.planned_surgery_date or e.opened_on
@@ -445,7 +448,8 @@ def write_export(
         episodes[e.pk] = ep
         age = _age(born[e.patient_id], index)
         age_cell: Any = f"{AGE_CAP}+" if age >= AGE_CAP else age
-        first_age.setdefault(e.patient_id, age_cell)
+        if age >= AGE_CAP:
+            aged_90.add(e.patient_id)
         row: dict[str, Any] = {
             "study_id": subject.study_id,
             "episode_key": ep.key,
@@ -461,8 +465,9 @@ def write_export(
         episode_rows.append(row)
 
     for row, pk in zip(patient_rows, subjects, strict=True):
-        age = first_age.get(pk)
-        old = age == f"{AGE_CAP}+" or (isinstance(age, int) and age >= AGE_CAP)
+        # The birth year is withheld when it would show an age of 90 or more: at any
+        # episode's day 0, or on the day of the export.
+        old = pk in aged_90 or _age(born[pk], as_of) >= AGE_CAP
         row["birth_year"] = None if old else born[pk].year
         if limited_data_set and not old:
             row["date_of_birth_shifted"] = (born[pk] + subjects[pk].shift).isoformat()
