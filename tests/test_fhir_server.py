@@ -375,3 +375,18 @@ def test_deeply_nested_body_is_a_400(client, anna, sofia_token, depth):
     response = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
     assert response.status_code == 400
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_posting_the_same_response_twice_stores_it_once(client, anna, sofia_token):
+    authored = anna.episode.surgery_date + dt.timedelta(days=182)
+    body = _posted("qr-odi-from-ehr.json", anna.patient.pk, authored.isoformat())
+    first = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
+    again = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Location"] == first["Location"]
+    assert QuestionnaireResponse.objects.filter(responded_on=authored).count() == 1
+    body["item"][0]["answer"] = [{"valueCoding": {"code": "1"}}]
+    changed = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
+    assert changed.status_code == 201
+    assert QuestionnaireResponse.objects.filter(responded_on=authored).count() == 2

@@ -63,7 +63,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     "JSON only (application/fhir+json); XML is refused with an OperationOutcome. "
                     f"Search pages hold _count resources (default {DEFAULT_COUNT}, at most "
                     f"{MAX_COUNT}) with self/first/previous/next/last links (_offset). "
-                    "Authenticate with 'Authorization: Bearer <fusiontrack API token>'."
+                    "Authenticate with 'Authorization: Bearer <fusiontrack API token>'. "
+                    "Posting a QuestionnaireResponse that is already stored (same patient plan, "
+                    "questionnaire, time point, date and answers) answers 200 with the stored one."
                 ),
                 "security": {
                     "cors": False,

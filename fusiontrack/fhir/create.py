@@ -2,6 +2,8 @@
 
 Every problem found is reported together in one OperationOutcome (structure → 400; a valid
 resource that cannot be stored as given → 422), each issue with the FHIRPath of the element.
+Posting the same response again (same episode, instrument, time point, date and answers) stores
+nothing and answers 200 with the stored one, so a client may retry after a lost reply.
 """
 
 from __future__ import annotations
@@ -102,7 +104,22 @@ def _timepoint(episode: Episode, given: str | None, authored: Any) -> str:
     return found
 
 
-def create_questionnaire_response(request: HttpRequest, body: Any) -> QuestionnaireResponse:
+def _already_stored(
+    episode: Episode, instrument_id: str, timepoint: str, authored: Any, answers: dict[str, Any]
+) -> QuestionnaireResponse | None:
+    """The same response posted again (a client's retry): same episode, instrument, time point,
+    date and answers. The importers use the same key (less the answers) to skip what is stored.
+    """
+    same = QuestionnaireResponse.objects.filter(
+        episode=episode, instrument_id=instrument_id, timepoint=timepoint, responded_on=authored
+    ).order_by("pk")
+    return next((row for row in same if row.answers == answers), None)
+
+
+def create_questionnaire_response(
+    request: HttpRequest, body: Any
+) -> tuple[QuestionnaireResponse, bool]:
+    """(the stored response, True if created now; False if the same one was stored before)."""
     if not isinstance(body, dict) or body.get("resourceType") != "QuestionnaireResponse":
         raise FhirError(
             400, "The body must be one QuestionnaireResponse resource in JSON (resourceType)."
@@ -129,8 +146,11 @@ def create_questionnaire_response(request: HttpRequest, body: Any) -> Questionna
     patient = _patient(request, qr)
     episode = _episode(patient, head.care_plan_id, head.authored)
     timepoint = _timepoint(episode, head.timepoint, head.authored)
+    stored = _already_stored(episode, instrument.id, timepoint, head.authored, answers)
+    if stored is not None:
+        return stored, False
     try:
-        return services.save_response(
+        created = services.save_response(
             request,
             episode=episode,
             instrument_id=instrument.id,
@@ -144,3 +164,4 @@ def create_questionnaire_response(request: HttpRequest, body: Any) -> Questionna
         item = getattr(exc, "item", None)
         where = f"QuestionnaireResponse.item.where(linkId='{item}')" if item else None
         raise FhirError(422, [Issue(str(exc), where)]) from None
+    return created, True

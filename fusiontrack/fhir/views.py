@@ -83,10 +83,14 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
             405, f"Creating {resource_type} is not supported; only QuestionnaireResponse."
         )
     require_write(request)
-    response = create_questionnaire_response(request, body_json(request))
+    response, created = create_questionnaire_response(request, body_json(request))
     resource = checked([build.questionnaire_response(response)])[0]
     location = f"{base_url(request)}/QuestionnaireResponse/{response.pk}"
-    return respond(resource, 201, {"Location": location, "ETag": f'W/"{response.version}"'})
+    if not created:
+        # A retry of a stored response: answer with it (200), as a conditional create would.
+        audit_reads(request, [(response, response.patient_id, response.site_id)])
+    status = 201 if created else 200
+    return respond(resource, status, {"Location": location, "ETag": f'W/"{response.version}"'})
 
 
 # -- search -------------------------------------------------------------------------------------
