@@ -42,6 +42,10 @@ FUSIONTRACK_LOGIN_MAX_FAILURES_PER_ACCOUNT, FUSIONTRACK_LOGIN_MAX_FAILURES_PER_I
 FUSIONTRACK_LOGIN_WINDOW_SECONDS
     Log-in throttling: failures within the window (default 10 per account, 50 per IP address,
     900 s) that lock further attempts until the window has passed.
+FUSIONTRACK_TRUSTED_PROXIES
+    Number of reverse proxies in front of the app that append the client's address to
+    X-Forwarded-For (default 0: use the connection's address). Log-in throttling per IP and the
+    audit trail's "from where" use it; set it, or every user shares the proxy's address.
 FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT
     ``0`` lets research exports and cohort analytics include patients with registry consent
     only. Default on. Patients who withdrew consent are always left out.
@@ -252,6 +256,7 @@ FUSIONTRACK_LOGIN_WINDOW_SECONDS = env_int("FUSIONTRACK_LOGIN_WINDOW_SECONDS", 9
 # TOTP second factor for every staff log-in: required in production, optional elsewhere.
 FUSIONTRACK_MFA_REQUIRED = env_bool("FUSIONTRACK_MFA_REQUIRED", IS_PRODUCTION)
 OTP_TOTP_ISSUER = "fusiontrack"
+FUSIONTRACK_TRUSTED_PROXIES = env_int("FUSIONTRACK_TRUSTED_PROXIES", 0)
 FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT = env_bool(
     "FUSIONTRACK_EXPORT_REQUIRES_RESEARCH_CONSENT", True
 )

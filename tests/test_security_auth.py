@@ -215,3 +215,24 @@ def test_security_headers_on_every_page(sofia):
 
 def test_user_model_is_unchanged_for_other_apps():
     assert get_user_model().__name__ == "User"
+
+
+@override_settings(FUSIONTRACK_LOGIN_MAX_FAILURES_PER_IP=3, FUSIONTRACK_TRUSTED_PROXIES=1)
+def test_behind_a_proxy_the_forwarded_client_address_is_throttled_not_the_proxy(sofia):
+    client = Client()
+    for i in range(3):
+        client.post(
+            LOGIN,
+            {"username": f"guess{i}", "password": "x"},
+            REMOTE_ADDR="10.0.0.254",
+            HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.50",
+        )
+    assert AuditEvent.objects.filter(action="login_failed", ip_address="203.0.113.50").count() == 3
+    # Another client behind the same proxy still gets in.
+    ok = client.post(
+        LOGIN,
+        {"username": "sofia", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.254",
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
+    assert ok.status_code == 302

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -231,10 +232,24 @@ def _append(**fields: Any) -> AuditEvent:
     return entry
 
 
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind a reverse proxy that appends to
+    X-Forwarded-For (``FUSIONTRACK_TRUSTED_PROXIES`` = how many), the address that proxy saw."""
+    if request is None:
+        return None
+    proxies = getattr(settings, "FUSIONTRACK_TRUSTED_PROXIES", 0)
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return _normal_ip(hops[-proxies])
+    return _normal_ip(request.META.get("REMOTE_ADDR"))
+
+
 def _client(request: HttpRequest | None) -> tuple[str | None, str, str]:
     if request is None:
         return None, "", ""
-    ip = _normal_ip(request.META.get("REMOTE_ADDR"))
+    ip = client_ip(request)
     agent = _clean_text(request.META.get("HTTP_USER_AGENT", ""), 300)
     return ip, agent, _clean_text(request.path, 300)
 

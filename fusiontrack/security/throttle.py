@@ -53,10 +53,15 @@ def locked_reason(username: str, ip: str | None, *, now: dt.datetime | None = No
     return ""
 
 
+#: Failures older than this are deleted as new ones come in (they no longer count anyway;
+#: the audit trail keeps every failed log-in).
+KEEP_FAILURES = dt.timedelta(days=1)
+
+
 def record_failure(username: str, ip: str | None, *, now: dt.datetime | None = None) -> None:
-    LoginFailure.objects.create(
-        at=now or timezone.now(), account=account_key(username), ip_address=ip
-    )
+    now = now or timezone.now()
+    LoginFailure.objects.filter(at__lt=now - max(KEEP_FAILURES, limits().window)).delete()
+    LoginFailure.objects.create(at=now, account=account_key(username), ip_address=ip)
 
 
 def clear_account(username: str) -> None:
