@@ -19,9 +19,7 @@ from django.core.cache import cache
 
 from fusiontrack.core.outcomes import classify_change_batch
 from fusiontrack.core.stats import OutcomeModel, SimilarPatients, SimilarPatientsResult
-from fusiontrack.insight import charts
-from fusiontrack.insight.filters import CohortFilter
-from fusiontrack.insight.queries import load_cohort
+from fusiontrack.insight import charts, snapshot
 from fusiontrack.registry import models as m
 
 OUTCOMES = {
@@ -33,6 +31,15 @@ OUTCOMES = {
 ODI_BINS = (0, 10, 20, 30, 40, 50, 60, 70, 80, 100)
 MODEL_PREDICTORS = ("odi", "age", "smoking", "bmi")
 MODEL_CACHE_SECONDS = 24 * 3600
+#: Bootstrap resamples for the optimism correction: 200 (Harrell's usual number) up to 10,000
+#: patients, then fewer so one fit stays within a page's patience on a large registry
+#: (patients × resamples ≤ 2,000,000, at least 20). With tens of thousands of patients the
+#: optimism is tiny and stable, so fewer resamples change the corrected figures very little.
+MAX_BOOTSTRAP_WORK = 2_000_000
+
+
+def n_bootstrap_for(n_patients: int) -> int:
+    return int(max(20, min(200, MAX_BOOTSTRAP_WORK // max(n_patients, 1))))
 
 
 @dataclass
@@ -47,7 +54,7 @@ class SimilarReport:
 
 def registry_frame(site_ids: Sequence[int], as_of: dt.date) -> pd.DataFrame:
     """One row per operated episode: baseline factors and ODI outcomes."""
-    data = load_cohort(site_ids, CohortFilter(), as_of=as_of)
+    data = snapshot.full_cohort(site_ids, as_of)
     ep = data.episodes
     odi = data.wide("odi")
     frame = pd.DataFrame(
@@ -78,7 +85,10 @@ def outcome_model(site_ids: Sequence[int], as_of: dt.date, registry: pd.DataFram
     model = cache.get(key)
     if model is None:
         frame = registry.assign(mcid_12m=registry["mcid_12m"].astype(float))
-        model = OutcomeModel(MODEL_PREDICTORS).fit(frame, "mcid_12m")
+        usable = int(frame["mcid_12m"].notna().sum())
+        model = OutcomeModel(MODEL_PREDICTORS, n_bootstrap=n_bootstrap_for(usable)).fit(
+            frame, "mcid_12m"
+        )
         cache.set(key, model, MODEL_CACHE_SECONDS)
     return model
 
