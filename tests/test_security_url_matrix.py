@@ -231,6 +231,8 @@ def _check_unknown(route: Route, persona: str, status: int) -> str | None:
 
 
 def test_every_url_pattern_answers_every_persona_as_expected(world):
+    """Also checklist D1: no GET anywhere changes data (no create/update/delete is audited)."""
+    writes_before = AuditEvent.objects.filter(action__in=["create", "update", "delete"]).count()
     failures: list[str] = []
     checked = 0
     explicit_seen = set()
@@ -259,6 +261,8 @@ def test_every_url_pattern_answers_every_persona_as_expected(world):
                 if leaked:
                     failures.append(f"{persona} GET {route.path}: shows {leaked}")
     assert failures == [], "\n".join(failures)
+    writes = AuditEvent.objects.filter(action__in=["create", "update", "delete"]).count()
+    assert writes == writes_before, "a GET changed data"
     assert explicit_seen == set(EXPECTED), "an expected pattern is gone from the URL map"
     assert len(world.routes) >= 100 and checked == len(world.routes) * len(PERSONAS)
     print(f"URL matrix: {len(world.routes)} URLs x {len(PERSONAS)} personas = {checked} requests")
@@ -305,3 +309,13 @@ def test_a_patients_link_never_opens_another_patients_pages(world):
     assert b"Zephyrine" not in home.content and b"N-7734X" not in home.content
     staff_pages = [r for r in world.routes if r.names_ingrid]
     assert all(client.get(r.path).status_code != 200 for r in staff_pages)
+
+
+def test_a_post_without_a_csrf_token_is_refused(world, personas):
+    """Checklist D1: state-changing views reject a POST without a valid CSRF token."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.sofia)
+    url = f"/patients/{world.ingrid.pk}/edit/"
+    response = client.post(url, {"family_name": "Forged"})
+    assert response.status_code == 403
+    assert Patient.objects.get(pk=world.ingrid.pk).family_name == "Zephyrine"
