@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fusiontrack.core import vocab
 from fusiontrack.core.outcomes import classify_change_batch
 from fusiontrack.core.stats import IPWProportion, ModelFitError, StatsInputError
 from fusiontrack.insight.aggregates import THRESHOLD_TIMEPOINTS, Table, due_mask
@@ -21,6 +22,12 @@ LABELS = {
     "asa": "ASA class",
     "diagnosis": "diagnosis",
     "odi_baseline": "disability before surgery (ODI)",
+}
+LEVEL_LABELS = {
+    "diagnosis": dict(vocab.DIAGNOSES),
+    "smoking": dict(vocab.SMOKING_STATUS),
+    "sex": dict(vocab.SEX),
+    "asa": dict(vocab.ASA_CLASSES),
 }
 #: Below this many responders or non-responders the response model is not fitted.
 MIN_GROUP = 10

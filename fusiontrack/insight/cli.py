@@ -62,7 +62,7 @@ def report_patient(site: str, mrn: str, output: Path, as_of: dt.datetime | None)
             "lower case, e.g. north)"
         ) from None
     pdf = patient_pdf(patient, as_of=_as_of(as_of))
-    output.write_bytes(pdf)
+    # Audited before the file exists: no audit entry, no export.
     record_event(
         None,
         "export",
@@ -73,6 +73,7 @@ def report_patient(site: str, mrn: str, output: Path, as_of: dt.datetime | None)
         username=_operator(),
         detail={"output": str(output)},
     )
+    output.write_bytes(pdf)
     click.echo(f"wrote {output} ({len(pdf):,} bytes)")
 
 
@@ -129,8 +130,8 @@ def report_cohort(
         raise click.UsageError(f"no site with code {cohort_filter.site!r}")
     day = _as_of(as_of)
     view = compute(site_ids, cohort_filter, as_of=day, deidentified=deidentified, min_unit=min_unit)
-    pdf = cohort_pdf(view, as_of=day, title="All sites")
-    output.write_bytes(pdf)
+    title = Site.objects.get(code=cohort_filter.site).name if cohort_filter.site else "All sites"
+    pdf = cohort_pdf(view, as_of=day, title=title)
     record_event(
         None,
         "export",
@@ -138,6 +139,7 @@ def report_cohort(
         username=_operator(),
         detail={"filters": cohort_filter.as_query(), "output": str(output)},
     )
+    output.write_bytes(pdf)
     click.echo(f"wrote {output} ({len(pdf):,} bytes; {view.board.n_episodes} episodes)")
 
 
