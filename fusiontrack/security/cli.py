@@ -117,7 +117,10 @@ def backup_command(output: Path) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the current database.")
 def restore_command(file: Path, yes: bool) -> None:
-    """Replace the database with a backup FILE, then verify row counts and the audit chain."""
+    """Replace the database with a backup FILE, then verify row counts and the audit chain.
+
+    Stop the web server and workers first: everything written since the backup is replaced.
+    """
     _setup()
     from fusiontrack.security.backup import BackupError, restore
 

@@ -55,6 +55,7 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
     StaffSession.objects.get_or_create(
         session_key=request.session.session_key, defaults={"user": user}
     )
+    _forget_expired(user)
     throttle.clear_account(user.get_username())
     audit.record_event(request, "login", "user", str(user.pk), user=user)
 
@@ -66,6 +67,17 @@ def on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
     if request is not None and getattr(request, "session", None) is not None:
         StaffSession.objects.filter(session_key=request.session.session_key).delete()
     audit.record_event(request, "logout", "user", str(user.pk), user=user)
+
+
+def _forget_expired(user: Any) -> None:
+    """Drop the user's rows for sessions the store no longer has (expired, cleared)."""
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return
+    from django.contrib.sessions.models import Session
+
+    StaffSession.objects.filter(user=user).exclude(
+        session_key__in=Session.objects.values("session_key")
+    ).delete()
 
 
 def end_sessions(user: Any) -> int:
