@@ -325,6 +325,23 @@ def record_event(
     )
 
 
+def replay(object_type: str, object_id: str) -> dict[str, Any]:
+    """A record's fields rebuilt from its audit entries alone (create, then every update's new
+    values); {} after a delete. A create entry lists the fields that were not empty, so a field
+    missing here was None. Proves an update never loses the old value (checklist B2)."""
+    state: dict[str, Any] = {}
+    entries = AuditEvent.objects.filter(
+        object_type=object_type, object_id=object_id, action__in=["create", "update", "delete"]
+    ).order_by("sequence")
+    for entry in entries:
+        if entry.action == "delete":
+            state = {}
+            continue
+        for name, (_old, new) in entry.changes.items():
+            state[name] = new
+    return state
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     """The first entry where the chain does not hold, and why."""
