@@ -17,9 +17,23 @@ from fusiontrack.insight.filters import CHOICES
 
 
 def _setup() -> None:
+    """Set up Django and check the database answers, with a plain message when it does not."""
     from fusiontrack.djangoenv import setup
 
     setup()
+    from django.db import DatabaseError
+
+    from fusiontrack.registry.models import AuditEvent, Patient
+
+    try:
+        Patient.objects.exists()
+        AuditEvent.objects.exists()
+    except DatabaseError as exc:
+        raise click.ClickException(
+            f"the database is not ready ({str(exc).splitlines()[0]}); check DATABASE_URL and "
+            "run the migrations (python -m django migrate with "
+            "DJANGO_SETTINGS_MODULE=fusiontrack.settings)"
+        ) from None
 
 
 def _as_of(value: dt.datetime | None) -> dt.date:

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from fusiontrack.core import vocab
 from fusiontrack.core.outcomes import MEASURES, classify_change
 from fusiontrack.insight import charts
+from fusiontrack.insight.aggregates import MEASURE_ORDER
 from fusiontrack.insight.presentation import display
 from fusiontrack.insight.privacy import RULE
 from fusiontrack.insight.service import CohortView
@@ -143,7 +144,11 @@ def _age(born: dt.date, on: dt.date) -> int:
 def _score_rows(scores: pd.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
     """Per measure: value at each time point, change from baseline at the latest one and its
     classification against the published thresholds (fusiontrack.core.outcomes)."""
+    # Outcome measures only (not sub-scores such as "odi_answered"), in the dashboard's order.
+    scores = scores[scores["measure"].isin(list(MEASURES))]
+    order = {m: i for i, m in enumerate((*MEASURE_ORDER, *MEASURES))}
     scores = scores.drop_duplicates(["measure", "timepoint"], keep="last")
+    scores = scores.iloc[scores["measure"].map(order).argsort(kind="stable")]
     rows, figures = [], []
     present = [tp for tp in TP_ORDER if tp in set(scores["timepoint"])]
     for measure, group in scores.groupby("measure", sort=False):
