@@ -111,6 +111,8 @@ def test_changing_a_completed_questionnaire_requires_a_reason(personas, anna, cl
     )
     url = reverse("registry:response_edit", args=[response.pk])
     client.force_login(personas.omar)
+    detail = client.get(reverse("registry:response_detail", args=[response.pk]))
+    assert url.encode() in detail.content  # the way in from the response page
     data = {"item_nrs_back": "4", "item_nrs_leg": "2", "version": response.version, "reason": ""}
     refused = client.post(url, data)
     assert refused.status_code == 200

@@ -103,6 +103,7 @@ def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
         "answers": answers,
         "patient": response.patient,
         "episode": response.episode,
+        "can_correct": instrument is not None and access.can_write(role, "questionnaire"),
     }
     return render(request, "registry/response_detail.html", context)
 
