@@ -188,3 +188,46 @@ def test_patient_page_and_episode_page_show_the_change(measured_episode, client_
     assert expected in patient_page and expected in episode_page
     assert episode_page.count('<figure class="film-figure') == 2
     assert 'class="ol-before"' in episode_page and 'class="ol-after"' in episode_page
+
+
+@pytest.mark.django_db
+def test_cohort_radiographic_changes_for_the_dashboard(
+    measured_episode, personas, django_assert_num_queries
+):
+    """Long frame of pre-op/post-op/change: the latest films, the core's numbers, one query."""
+    from fusiontrack.imaging.summary import COHORT_COLUMNS, cohort_radiographic_changes
+    from fusiontrack.registry.models import Episode
+
+    anna, _old, pre, post = measured_episode
+    with django_assert_num_queries(1):
+        frame = cohort_radiographic_changes([anna.episode.pk, 999_999])
+    assert tuple(frame.columns) == COHORT_COLUMNS
+    assert set(frame["episode_id"]) == {anna.episode.pk}
+    before = compute_measures(LANDMARKS_1000, SPACING).as_dict()
+    after = compute_measures(reduced_slip(LANDMARKS_1000, 15.0), SPACING).as_dict()
+    slip = frame.set_index("measure").loc["slip_percent_l4_l5"]
+    assert slip["preop"] == pytest.approx(before["slip_percent_l4_l5"])  # latest pre-op film
+    assert slip["postop"] == pytest.approx(after["slip_percent_l4_l5"])
+    assert slip["change"] == pytest.approx(
+        after["slip_percent_l4_l5"] - before["slip_percent_l4_l5"]
+    )
+    assert slip["unit"] == "%" and slip["label"] == "Slip L4–L5"
+    assert slip["preop_on"] == pre.acquired_on and slip["postop_on"] == post.acquired_on
+    assert len(frame) == 19  # every numeric measure of the core, grades left out
+    assert frame["change"].dtype == "float64"
+    # a queryset of ids stays a subquery (still one query); an empty cohort is an empty frame
+    with django_assert_num_queries(1):
+        again = cohort_radiographic_changes(Episode.objects.filter(pk=anna.episode.pk).values("pk"))
+    assert again.equals(frame)
+    assert cohort_radiographic_changes([]).empty
+
+
+@pytest.mark.django_db
+def test_cohort_changes_of_an_episode_with_only_a_preop_film(measured_episode):
+    from fusiontrack.imaging.summary import cohort_radiographic_changes
+
+    anna, _old, _pre, post = measured_episode
+    post.delete()
+    frame = cohort_radiographic_changes([anna.episode.pk])
+    assert frame["postop"].isna().all() and frame["change"].isna().all()
+    assert frame["preop"].notna().all()

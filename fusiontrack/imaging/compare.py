@@ -80,7 +80,8 @@ class ChangeRow:
         return format_value(value, self.unit)
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """A finite number from stored JSON, else None (grades, booleans, NaN are not numbers)."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
@@ -96,7 +97,7 @@ def change_table(before: Values, after: Values) -> list[ChangeRow]:
     """One row per measure and grade present on either film; change = after − before."""
     rows = []
     for d in MEASURE_DEFINITIONS:
-        b, a = _number(before.get(d.name)), _number(after.get(d.name))
+        b, a = number(before.get(d.name)), number(after.get(d.name))
         if b is None and a is None:
             continue
         change = a - b if a is not None and b is not None else None

@@ -1,12 +1,18 @@
 """The latest radiographic measures of episodes, for the registry's before/after panel and the
-cohort dashboard: `latest_measures_for_episode(episode)` and its bulk form
-`latest_measures_for_episodes(episode_ids)` (a fixed number of queries for any cohort size)."""
+cohort dashboard: `latest_measures_for_episode(episode)`, its bulk form
+`latest_measures_for_episodes(episode_ids)` (a fixed number of queries for any cohort size), and
+`cohort_radiographic_changes(episode_ids)`, a pandas frame of pre-op/post-op/change per measure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+import pandas as pd
+from django.db.models import QuerySet
+
+from fusiontrack.core.radiology import MEASURE_DEFINITIONS
+from fusiontrack.imaging import compare
 from fusiontrack.imaging.compare import motion_rows
 from fusiontrack.imaging.models import RADIOGRAPH_KINDS, LandmarkSet
 
@@ -96,3 +102,69 @@ def latest_measures_for_episode(episode: Any) -> dict[str, Any]:
     episode_id = episode if isinstance(episode, int) else episode.pk
     found = latest_measures_for_episodes([episode_id])
     return found.get(episode_id) or _entry({})
+
+
+#: Columns of `cohort_radiographic_changes`, in order.
+COHORT_COLUMNS = (
+    "episode_id",
+    "measure",
+    "label",
+    "unit",
+    "preop",
+    "postop",
+    "change",
+    "preop_on",
+    "postop_on",
+)
+
+
+def cohort_radiographic_changes(episode_ids: Iterable[int] | QuerySet[Any]) -> pd.DataFrame:
+    """Pre-op, post-op and change of every radiographic measure, one row per episode and measure.
+
+    For the cohort dashboard: long format (``COHORT_COLUMNS``), numbers as floats with NaN where
+    a film or a measure is missing (change only when both are present), ``unit`` the core's
+    ("deg", "mm", "%", "ratio"; a "%" change is in percentage points). The films are the same as
+    `latest_measures_for_episodes`: per episode and kind, the latest version on the
+    latest-acquired measured film. `episode_ids` may be a queryset of ids (kept as a subquery).
+    One query; episodes without a measured pre-op or post-op film are absent.
+    """
+    ids = episode_ids if isinstance(episode_ids, QuerySet) else list(episode_ids)
+    rows = (
+        LandmarkSet.objects.filter(
+            radiograph__episode_id__in=ids, radiograph__kind__in=("preop", "postop")
+        )
+        .order_by("radiograph__acquired_on", "radiograph_id", "version")
+        .values_list(
+            "radiograph__episode_id", "radiograph__kind", "radiograph__acquired_on", "measures"
+        )
+    )
+    latest: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+    for episode_id, kind, acquired_on, measures in rows:
+        latest[(episode_id, kind)] = (acquired_on, measures.get("values", {}))
+    records = []
+    for episode_id in sorted({key[0] for key in latest}):
+        pre_on, pre = latest.get((episode_id, "preop"), (None, {}))
+        post_on, post = latest.get((episode_id, "postop"), (None, {}))
+        for d in MEASURE_DEFINITIONS:
+            b, a = compare.number(pre.get(d.name)), compare.number(post.get(d.name))
+            if b is None and a is None:
+                continue
+            change = a - b if a is not None and b is not None else None
+            records.append(
+                (
+                    episode_id,
+                    d.name,
+                    compare.label_of(d.name),
+                    d.unit,
+                    b,
+                    a,
+                    change,
+                    pre_on,
+                    post_on,
+                )
+            )
+    frame = pd.DataFrame.from_records(records, columns=list(COHORT_COLUMNS))
+    for column in ("preop", "postop", "change"):
+        frame[column] = frame[column].astype("float64")
+    frame["episode_id"] = frame["episode_id"].astype("int64")
+    return frame
