@@ -269,3 +269,20 @@ def test_a_patients_history_replays_from_the_audit_alone(personas, client):
     updates = AuditEvent.objects.filter(object_type="patient", action="update").order_by("sequence")
     assert [e.changes.get("family_name") for e in updates] == [["Holm", "Holm-Berg"], None]
     assert updates[1].changes["sex"] == ["female", "other"]
+
+
+def test_the_audit_trail_exports_to_csv_and_the_export_is_audited(anna, tmp_path):
+    """Checklist B7: the audit log exports to CSV and is human-readable."""
+    import csv
+
+    out = tmp_path / "audit.csv"
+    done = CliRunner().invoke(
+        audit_group, ["export", "-o", str(out), "--patient", str(anna.patient.pk)]
+    )
+    assert done.exit_code == 0, done.output
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {r["action"] for r in rows} >= {"create", "update"}
+    assert rows[0]["at"].startswith("20") and "+00:00" in rows[0]["at"]
+    event = AuditEvent.objects.get(action="export", object_type="audit_trail")
+    assert event.detail["rows"] == len(rows) and event.patient_id_ref == anna.patient.pk

@@ -59,6 +59,47 @@ def audit_verify(expect: str | None) -> None:
     click.echo(f"audit chain intact: {report.entries} entries, head {report.entries}:{report.head}")
 
 
+@audit_group.command("export")
+@click.option(
+    "-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--patient", "patient_id", type=int, help="Only entries about this patient id.")
+def audit_export(output: Path, patient_id: int | None) -> None:
+    """Write the audit trail (or one patient's part) as CSV, readable by humans and
+    spreadsheets (cells that would run as formulas are neutralised)."""
+    _setup()
+    import csv
+    import getpass
+
+    from fusiontrack.registry import audit
+    from fusiontrack.registry.models import AuditEvent
+    from fusiontrack.security.csvsafe import neutralise_row
+    from fusiontrack.security.views import AUDIT_COLUMNS
+
+    entries = AuditEvent.objects.order_by("sequence")
+    if patient_id is not None:
+        entries = entries.filter(patient_id_ref=patient_id)
+    count = 0
+    try:
+        with output.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(AUDIT_COLUMNS)
+            for entry in entries.iterator(chunk_size=5000):
+                writer.writerow(neutralise_row([str(getattr(entry, c)) for c in AUDIT_COLUMNS]))
+                count += 1
+    except OSError as exc:
+        raise click.ClickException(f"{output}: cannot write it ({exc.strerror}).") from None
+    audit.record_event(
+        None,
+        "export",
+        "audit_trail",
+        username=f"cli:{getpass.getuser()}"[:150],
+        patient_id=patient_id,
+        detail={"rows": count, "file": str(output.resolve())},
+    )
+    click.echo(f"{count} audit entries written to {output}")
+
+
 @click.group("export")
 def export_group() -> None:
     """Exports of registry data."""
