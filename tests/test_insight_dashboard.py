@@ -68,6 +68,10 @@ def cohort(personas, today):
         today=today,
         odi_series={"baseline": 15, "3m": 10, "12m": 5},
     )
+    from fusiontrack.registry.models import Patient
+
+    # Research consent: Anna and Birger yes, Cleo no (researchers see 2 North patients).
+    Patient.objects.filter(mrn__in=["N-1001", "N-1002"]).update(consent_research=True)
     return p
 
 
@@ -284,3 +288,23 @@ def test_snapshot_filtering_equals_sql_filtering(cohort, today, filters):
             check_dtype=False,
             rtol=1e-12,
         )
+
+
+def test_withdrawn_consent_leaves_the_numbers_and_research_needs_research_consent(cohort, today):
+    """fusiontrack.security.consent: a withdrawn patient leaves cohort analytics; research
+    (de-identified) views hold only patients with research consent."""
+    from fusiontrack.insight.filters import CohortFilter
+    from fusiontrack.insight.service import compute
+    from fusiontrack.registry.models import Patient
+
+    def n(deidentified: bool) -> int:
+        return compute(
+            [cohort.north.pk], CohortFilter(), as_of=today, deidentified=deidentified
+        ).board.n_episodes
+
+    assert (n(False), n(True)) == (3, 2)
+    Patient.objects.filter(mrn="N-1001").update(consent_withdrawn_date=today)
+    from fusiontrack.insight.snapshot import invalidate
+
+    invalidate()  # .update() sends no signal; the page would see it after the cache expiry
+    assert (n(False), n(True)) == (2, 1)

@@ -144,18 +144,35 @@ def _to_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def operated_episodes(site_ids: Sequence[int], filters: CohortFilter, as_of: dt.date) -> Any:
-    """Queryset of the operated episodes in the user's sites that match the SQL filters."""
+def operated_episodes(
+    site_ids: Sequence[int], filters: CohortFilter, as_of: dt.date, *, research: bool = False
+) -> Any:
+    """Queryset of the operated episodes in the user's sites that match the SQL filters.
+
+    Consent (``fusiontrack.security.consent``): a patient who withdrew consent never enters
+    cohort analytics; for research (de-identified) views only patients whose data may be used
+    for research do.
+    """
+    from fusiontrack.security.consent import research_filter
+
     base = m.Episode.objects.filter(
-        site_id__in=list(site_ids), surgery_date__isnull=False, surgery_date__lte=as_of
+        site_id__in=list(site_ids),
+        surgery_date__isnull=False,
+        surgery_date__lte=as_of,
+        patient__consent_withdrawn_date__isnull=True,
     )
+    if research:
+        base = base.filter(research_filter("patient__"))
     # No ordering: DISTINCT (for joined filters) would add the ordering columns to the SELECT.
     return filters.apply_sql(base.order_by()).order_by()
 
 
-def load_cohort(site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.date) -> CohortData:
-    """The cohort of operated episodes at ``site_ids`` matching ``filters``, as of ``as_of``."""
-    qs = operated_episodes(site_ids, filters, as_of)
+def load_cohort(
+    site_ids: Sequence[int], filters: CohortFilter, *, as_of: dt.date, research: bool = False
+) -> CohortData:
+    """The cohort of operated episodes at ``site_ids`` matching ``filters``, as of ``as_of``
+    (``research``: only patients whose data may be used for research)."""
+    qs = operated_episodes(site_ids, filters, as_of, research=research)
     ids = qs.values("id")
     episodes = _frame(
         qs.values_list(

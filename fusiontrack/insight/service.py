@@ -64,10 +64,11 @@ def compute(
     """Load (from the in-memory snapshot when ``cached``), aggregate, and with ``models`` also
     the attrition (IPW) and benchmarking models (units under ``min_unit`` patients not
     ranked); de-identify (researchers: small cells suppressed, surgeons pseudonymised); chart."""
+    # De-identified (research) views hold only patients whose data may be used for research.
     if cached:
-        data = snapshot.cohort(site_ids, filters, as_of)
+        data = snapshot.cohort(site_ids, filters, as_of, research=deidentified)
     else:
-        data = load_cohort(site_ids, filters, as_of=as_of)
+        data = load_cohort(site_ids, filters, as_of=as_of, research=deidentified)
     board = build_dashboard(data, models=models)
     labels = surgeon_labels(data, deidentified)
     panels = _benchmarks(data, labels, min_unit, deidentified) if models else []

@@ -22,7 +22,7 @@ from fusiontrack.insight.filters import CohortFilter
 from fusiontrack.insight.queries import CohortData, load_cohort
 
 _LOCK = threading.Lock()
-_CACHE: dict[tuple[tuple[int, ...], dt.date], tuple[float, CohortData]] = {}
+_CACHE: dict[tuple[tuple[int, ...], dt.date, bool], tuple[float, CohortData]] = {}
 #: How many site-set/day snapshots to keep (each is one registry's frames).
 MAX_ENTRIES = 4
 
@@ -37,14 +37,14 @@ def invalidate(*_: Any, **__: Any) -> None:
         _CACHE.clear()
 
 
-def full_cohort(site_ids: Sequence[int], as_of: dt.date) -> CohortData:
-    key = (tuple(sorted(site_ids)), as_of)
+def full_cohort(site_ids: Sequence[int], as_of: dt.date, *, research: bool = False) -> CohortData:
+    key = (tuple(sorted(site_ids)), as_of, research)
     now = time.monotonic()
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None and now - hit[0] < ttl_seconds():
             return hit[1]
-    data = load_cohort(key[0], CohortFilter(), as_of=as_of)
+    data = load_cohort(key[0], CohortFilter(), as_of=as_of, research=research)
     with _LOCK:
         if len(_CACHE) >= MAX_ENTRIES:
             _CACHE.pop(min(_CACHE, key=lambda k: _CACHE[k][0]))
@@ -52,6 +52,8 @@ def full_cohort(site_ids: Sequence[int], as_of: dt.date) -> CohortData:
     return data
 
 
-def cohort(site_ids: Sequence[int], filters: CohortFilter, as_of: dt.date) -> CohortData:
+def cohort(
+    site_ids: Sequence[int], filters: CohortFilter, as_of: dt.date, *, research: bool = False
+) -> CohortData:
     """The filtered cohort, from the in-memory snapshot."""
-    return full_cohort(site_ids, as_of).restrict(filters)
+    return full_cohort(site_ids, as_of, research=research).restrict(filters)
