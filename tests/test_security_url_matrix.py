@@ -299,6 +299,7 @@ def test_outsiders_posting_to_another_patients_urls_are_refused_and_change_nothi
     )
     assert not writes.exists()
     assert len(targets) >= 20
+    print(f"POST sweep: {len(targets)} URLs x {len(OUTSIDERS)} outsiders, all refused")
 
 
 def test_a_patients_link_never_opens_another_patients_pages(world):
