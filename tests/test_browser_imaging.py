@@ -150,3 +150,78 @@ def test_surgeon_places_landmarks_and_reads_the_core_measures(
         assert page.locator("#overlay circle.lm").count() == 14
     finally:
         context.close()
+
+
+def test_landmarks_can_be_placed_and_adjusted_from_the_keyboard(
+    browser, live_server, personas, anna, settings, tmp_path
+):
+    """Steps are buttons in the tab order; on the film, arrow keys move it under a fixed
+    crosshair and Enter places the current landmark there (no mouse at all)."""
+    from fusiontrack.imaging import services
+
+    settings.FUSIONTRACK_IMAGES_DIR = str(tmp_path / "images")
+    personas.sofia.set_password(PASSWORD)
+    personas.sofia.save()
+    upload = services.Upload(
+        [make_dicom(rows=SIZE, cols=SIZE, pixel_spacing=SPACING)], "preop", None, None
+    )
+    film = services.ingest(None, anna.episode, upload, role="surgeon", user=personas.sofia)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    def centre_in_image() -> tuple[float, float]:
+        view = page.locator("#viewport").bounding_box()
+        box = page.locator("#overlay").bounding_box()
+        cx, cy = view["x"] + view["width"] / 2, view["y"] + view["height"] / 2
+        return (cx - box["x"]) * SIZE / box["width"], (cy - box["y"]) * SIZE / box["height"]
+
+    def held(name: str) -> tuple[float, float]:
+        circle = page.locator(f'#overlay circle[data-name="{name}"]')
+        return float(circle.get_attribute("cx")), float(circle.get_attribute("cy"))
+
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "sofia")
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/worklist/")
+        page.goto(f"{live_server.url}/imaging/radiographs/{film.pk}/")
+        page.wait_for_selector('#tool[data-ready="1"]')
+
+        first = page.locator("#steps button").first
+        assert first.get_attribute("aria-current") == "step"
+        assert "(not placed)" in first.get_attribute("aria-label")
+        page.keyboard.press("Tab")  # the page starts with the banner, nav...: tab until a step
+        for _ in range(40):
+            if page.evaluate("document.activeElement.closest('#steps') !== null"):
+                break
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.dataset.name") == LANDMARK_STEPS[0].name
+        page.keyboard.press("Enter")  # choose the step: focus goes to the film
+        assert page.evaluate("document.activeElement.id") == "viewport"
+
+        page.keyboard.press("ArrowDown")  # the film moves up: the crosshair lower on it
+        expected = centre_in_image()
+        page.keyboard.press("Enter")
+        first_name = LANDMARK_STEPS[0].name
+        assert math.dist(held(first_name), expected) < 0.5
+        assert page.locator("#instruction").inner_text() == LANDMARK_STEPS[1].instruction
+        assert "(placed)" in page.locator("#steps button").first.get_attribute("aria-label")
+
+        # adjust it: pick the step again from the keyboard (the view centres on the point),
+        # move the film by 3 screen pixels with Alt+arrow and place it again
+        page.locator("#steps button").first.focus()
+        page.keyboard.press("Enter")
+        assert math.dist(centre_in_image(), held(first_name)) < 0.5
+        for _ in range(3):
+            page.keyboard.press("Alt+ArrowLeft")
+        moved_to = centre_in_image()
+        page.keyboard.press("Enter")
+        assert math.dist(held(first_name), moved_to) < 0.5
+        per_screen_pixel = SIZE / page.locator("#overlay").bounding_box()["width"]
+        # ArrowLeft: the film moves right, so the crosshair sits 3 screen pixels further left
+        assert moved_to[0] - expected[0] == pytest.approx(-3 * per_screen_pixel, abs=0.5)
+        assert page.locator("#overlay circle.lm").count() == 1
+    finally:
+        context.close()

@@ -156,17 +156,35 @@ function renderSteps() {
   stepList.replaceChildren();
   config.steps.forEach((step, index) => {
     const li = document.createElement("li");
-    li.textContent = shortLabel(step.name);
-    li.dataset.name = step.name;
-    li.title = step.instruction;
-    if (state.points[step.name]) li.classList.add("done");
-    if (state.skipped.has(step.name)) li.classList.add("skipped");
-    if (index === state.current) li.classList.add("current");
-    li.addEventListener("click", () => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = shortLabel(step.name);
+    button.dataset.name = step.name;
+    button.title = step.instruction;
+    const placed = Boolean(state.points[step.name]);
+    const skipped = state.skipped.has(step.name);
+    button.setAttribute(
+      "aria-label",
+      `${step.instruction} ${placed ? "(placed)" : skipped ? "(skipped)" : "(not placed)"}`,
+    );
+    if (placed) li.classList.add("done");
+    if (skipped) li.classList.add("skipped");
+    if (index === state.current) {
+      li.classList.add("current");
+      button.setAttribute("aria-current", "step");
+    }
+    button.addEventListener("click", (event) => {
       state.current = index;
       state.mode = "landmark";
       update(false);
+      if (event.detail === 0) {
+        // from the keyboard: bring the point (if any) under the crosshair, then on to the film
+        const point = state.points[step.name];
+        if (point) centreOn(point);
+        viewport.focus();
+      }
     });
+    li.appendChild(button);
     stepList.appendChild(li);
   });
   const step = config.steps[state.current];
@@ -393,10 +411,42 @@ viewport.addEventListener("wheel", (event) => {
   zoomAt(Math.exp(-event.deltaY * 0.0015), event.clientX - box.left, event.clientY - box.top);
 }, { passive: false });
 
+/** Original pixels under the centre of the viewport (the keyboard crosshair). */
+function centrePoint() {
+  const box = viewport.getBoundingClientRect();
+  return toImage(box.left + box.width / 2, box.top + box.height / 2);
+}
+
+/** Pan so that original pixel `xy` is under the crosshair. */
+function centreOn(xy) {
+  const box = viewport.getBoundingClientRect();
+  const perPixel = (PW * state.view.scale) / W; // screen pixels per original pixel
+  state.view = {
+    ...state.view,
+    x: box.width / 2 - xy[0] * perPixel,
+    y: box.height / 2 - xy[1] * perPixel,
+  };
+  applyView();
+}
+
+const PAN_KEYS = { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+
 viewport.addEventListener("keydown", (event) => {
   const steps = { "+": 1.25, "=": 1.25, "-": 0.8 };
+  const pan = PAN_KEYS[event.key];
   if (steps[event.key]) zoomCentre(steps[event.key]);
-  else if (event.key === "0") fit();
+  else if (pan) {
+    // the film moves under the fixed crosshair: 1 screen pixel with Alt, 40 plain, 200 with Shift
+    const by = event.altKey ? 1 : event.shiftKey ? 200 : 40;
+    state.view = { ...state.view, x: state.view.x + pan[0] * by, y: state.view.y + pan[1] * by };
+    applyView();
+  } else if (event.key === "Enter" || event.key === " ") {
+    const xy = centrePoint();
+    if (xy[0] < 0 || xy[1] < 0 || xy[0] > W || xy[1] > H) {
+      setStatus("The crosshair is outside the film: move it with the arrow keys.", "bad");
+    } else if (state.mode === "calibrate") addCalibrationPoint(xy);
+    else place(xy);
+  } else if (event.key === "0") fit();
   else if (event.key === "Delete" || event.key === "Backspace") removeCurrent();
   else return;
   event.preventDefault();
