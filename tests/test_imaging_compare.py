@@ -186,6 +186,15 @@ def test_patient_page_and_episode_page_show_the_change(measured_episode, client_
     )
     assert "Radiographs, measurements and fusion" in patient_page
     assert expected in patient_page and expected in episode_page
+    # the patient page's panel: headline measures pre-op → post-op with the change
+    slip = latest["changes"]["slip_percent_l4_l5"]
+    assert (
+        '<tr data-measure="slip_percent_l4_l5"><th scope="row">Slip L4–L5</th>'
+        f'<td class="num">{latest["preop"]["values"]["slip_percent_l4_l5"]:.0f} %</td>'
+        f'<td class="num">{latest["postop"]["values"]["slip_percent_l4_l5"]:.0f} %</td>'
+        f'<td class="num">{compare.format_value(slip, "%", signed=True)}</td></tr>'
+    ) in patient_page
+    assert "<strong>Fusion:</strong> no assessment recorded." in patient_page
     assert episode_page.count('<figure class="film-figure') == 2
     assert 'class="ol-before"' in episode_page and 'class="ol-after"' in episode_page
 
@@ -231,3 +240,32 @@ def test_cohort_changes_of_an_episode_with_only_a_preop_film(measured_episode):
     frame = cohort_radiographic_changes([anna.episode.pk])
     assert frame["postop"].isna().all() and frame["change"].isna().all()
     assert frame["preop"].notna().all()
+
+
+@pytest.mark.django_db
+def test_patient_panel_shows_the_latest_fusion_assessment(measured_episode, client_for, personas):
+    import datetime as dt
+    from decimal import Decimal
+
+    from fusiontrack.registry.models import FusionAssessment
+
+    anna, *_ = measured_episode
+    for day, judgement, grade in ((100, "indeterminate", "III"), (400, "fused", "I")):
+        FusionAssessment.objects.create(
+            episode=anna.episode,
+            assessment_date=anna.episode.surgery_date + dt.timedelta(days=day),
+            modality="flexion_extension",
+            bridwell_grade=grade,
+            segmental_motion_degrees=Decimal("1.5"),
+            judgement=judgement,
+        )
+    page = (
+        client_for(personas.sofia)
+        .get(reverse("registry:patient_detail", args=[anna.patient.pk]))
+        .content.decode()
+    )
+    latest = anna.episode.surgery_date + dt.timedelta(days=400)
+    assert (
+        f"<strong>Fusion:</strong> Fused (Bridwell I), 1.5° motion, assessed "
+        f"{latest.day} {latest:%b %Y}."
+    ) in page
