@@ -195,6 +195,14 @@ def main(argv: list[str] | None = None) -> None:
             args.repeat,
         )
         rows.append((f"dashboard, {label}", seconds, f"{view.board.n_episodes:,} episodes"))
+    research_s, research = _timed(lambda: snapshot.full_cohort(sites, AS_OF, research=True), 1)
+    rows.append(
+        (
+            "cold: research-consent snapshot (once)",
+            research_s,
+            f"{len(research.episodes):,} episodes",
+        )
+    )
     seconds, view = _timed(
         lambda: compute(sites, everything, as_of=AS_OF, deidentified=True, models=False),
         args.repeat,
