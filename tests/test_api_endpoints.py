@@ -235,3 +235,23 @@ def test_out_of_range_ids_and_nul_bytes_are_not_server_errors(client, anna, sofi
         "sex": "male",
     }
     assert post(client, "/api/patients", body, sofia).status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("get", "/api/nope", 404),
+        ("get", "/api/", 404),
+        ("post", "/api/patients/1/nothing", 404),
+        ("delete", "/api/patients", 405),
+        ("put", "/api/episodes/1/scores", 405),
+    ],
+)
+def test_unknown_paths_and_methods_use_the_one_error_shape(client, sofia, method, url, status):
+    response = getattr(client, method)(url, **sofia)
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["status"] == status
+    if status == 405:
+        assert response.json()["error"]["code"] == "method_not_allowed"
+        assert "GET" in response["Allow"]

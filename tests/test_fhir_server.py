@@ -200,6 +200,9 @@ def test_unknown_type_and_missing_resource_are_404(client, anna, sofia_token):
     assert fhir_get(client, "Encounter", sofia_token).status_code == 404
     assert fhir_get(client, "Patient/999999", sofia_token).status_code == 404
     assert fhir_get(client, "Observation/abc", sofia_token).status_code == 404
+    root = fhir_get(client, "", sofia_token)
+    assert root.status_code == 404
+    assert root.json()["resourceType"] == "OperationOutcome"
 
 
 # -- create -------------------------------------------------------------------------------------

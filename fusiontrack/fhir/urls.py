@@ -15,5 +15,6 @@ urlpatterns = [
     path("$export-file/<uuid:job_id>/<str:name>", export_views.file, name="export_file"),
     path("<str:resource_type>", views.type_endpoint, name="type"),
     path("<str:resource_type>/<str:resource_id>", views.instance, name="instance"),
+    path("", views.not_found, {"path": ""}, name="root"),
     path("<path:path>", views.not_found, name="not_found"),
 ]
