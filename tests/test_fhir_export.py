@@ -17,7 +17,7 @@ from fusiontrack.fhir import validate
 from fusiontrack.fhir.models import ExportJob
 from fusiontrack.registry.models import AuditEvent, Score
 from tests.conftest import build_patient
-from tests.interop_helpers import auth, token_for
+from tests.interop_helpers import auth, fhir_post, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +151,28 @@ def test_thread_runner_finishes_the_job_in_the_background(client, personas, anna
         ("Patient", 1),
         ("CarePlan", 1),
     ]
+
+
+def test_post_kick_off_reads_a_parameters_resource(client, personas, anna):
+    token = token_for(personas.omar, personas.north)
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "_type", "valueString": "Patient"},
+            {"name": "_since", "valueInstant": "2020-01-01T00:00:00Z"},
+        ],
+    }
+    started = fhir_post(client, "Group/north/$export", token, body, HTTP_PREFER="respond-async")
+    assert started.status_code == 202, started.content
+    job = ExportJob.objects.get()
+    assert job.types == ["Patient"]
+    assert job.since.year == 2020
+
+
+def test_post_kick_off_refuses_parameters_it_would_ignore(client, personas, anna):
+    token = token_for(personas.omar, personas.north)
+    body = {"resourceType": "Parameters", "parameter": [{"name": "patient", "valueString": "1"}]}
+    refused = fhir_post(client, "Group/north/$export", token, body, HTTP_PREFER="respond-async")
+    assert refused.status_code == 400
+    assert "does not support 'patient'" in refused.json()["issue"][0]["diagnostics"]
+    assert not ExportJob.objects.exists()

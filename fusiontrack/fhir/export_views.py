@@ -18,7 +18,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from fusiontrack.fhir import build, export
-from fusiontrack.fhir.http import fhir_view, respond
+from fusiontrack.fhir.http import body_json, fhir_view, respond
 from fusiontrack.fhir.models import ExportJob
 from fusiontrack.fhir.outcome import FhirError, Issue, information
 from fusiontrack.fhir.search import parse_date
@@ -34,22 +34,61 @@ def _base(request: HttpRequest) -> str:
     return request.build_absolute_uri("/fhir/").rstrip("/")
 
 
-def _param(request: HttpRequest, name: str) -> str | None:
-    return request.POST.get(name) if request.method == "POST" else request.GET.get(name)
+#: Value element of each kick-off parameter in a POSTed Parameters resource (Bulk Data IG v2).
+_PARAMETER_VALUES = {
+    "_outputFormat": "valueString",
+    "_type": "valueString",
+    "_since": "valueInstant",
+}
+
+
+def _posted_parameters(request: HttpRequest) -> dict[str, str]:
+    """A POST kick-off carries a FHIR Parameters resource; every name in it must be understood
+    (ignoring one, e.g. _type, would export more than the client asked for)."""
+    body = body_json(request) if request.body else {"resourceType": "Parameters"}
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise FhirError(400, "POST $export takes a Parameters resource (or an empty body).")
+    found: dict[str, str] = {}
+    issues = []
+    for index, parameter in enumerate(body.get("parameter") or []):
+        where = f"Parameters.parameter[{index}]"
+        name = parameter.get("name") if isinstance(parameter, dict) else None
+        element = _PARAMETER_VALUES.get(name) if isinstance(name, str) else None
+        value = parameter.get(element) if element else None
+        if element is None:
+            issues.append(Issue(f"$export does not support {name!r}.", where, "not-supported"))
+        elif not isinstance(value, str):
+            issues.append(Issue(f"{name} needs {element}.", where))
+        elif name == "_type" and name in found:
+            found[name] += f",{value}"
+        else:
+            found[name] = value
+    if issues:
+        raise FhirError(400, issues)
+    return found
 
 
 def _kick_off_options(request: HttpRequest) -> tuple[list[str], dt.datetime | None]:
-    given = set(request.GET) | (set(request.POST) if request.method == "POST" else set())
-    unsupported = sorted(given - KICK_OFF_PARAMS)
-    if unsupported:
-        raise FhirError(
-            400, [Issue(f"$export does not support {p}.", p, "not-supported") for p in unsupported]
-        )
-    fmt = _param(request, "_outputFormat")
+    # A POST takes its options from the body only: a query option would be silently dropped.
+    allowed = {"_format"} if request.method == "POST" else KICK_OFF_PARAMS
+    unsupported = sorted(set(request.GET) - allowed)
+    if request.method == "POST":
+        if unsupported:
+            raise FhirError(400, "POST $export takes its options in the Parameters body.")
+        params = _posted_parameters(request)
+    else:
+        if unsupported:
+            raise FhirError(
+                400,
+                [Issue(f"$export does not support {p}.", p, "not-supported") for p in unsupported],
+            )
+        params = {name: ",".join(request.GET.getlist(name)) for name in request.GET}
+    param = params.get
+    fmt = param("_outputFormat")
     if fmt is not None and fmt not in NDJSON_FORMATS:
         raise FhirError(400, [Issue(f"_outputFormat {fmt!r}: only application/fhir+ndjson.")])
     types = list(export.EXPORT_TYPES)
-    if raw := _param(request, "_type"):
+    if raw := param("_type"):
         asked = [t.strip() for t in raw.split(",") if t.strip()]
         unknown = [t for t in asked if t not in export.EXPORT_TYPES]
         if unknown:
@@ -57,7 +96,7 @@ def _kick_off_options(request: HttpRequest) -> tuple[list[str], dt.datetime | No
             raise FhirError(400, [Issue(f"_type {', '.join(unknown)}: export has {allowed}.")])
         types = [t for t in export.EXPORT_TYPES if t in asked]
     since = None
-    if raw := _param(request, "_since"):
+    if raw := param("_since"):
         since = parse_date("_since", raw).low
     return types, since
 
