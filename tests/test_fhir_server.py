@@ -393,3 +393,16 @@ def test_posting_the_same_response_twice_stores_it_once(client, anna, sofia_toke
     changed = fhir_post(client, "QuestionnaireResponse", sofia_token, body)
     assert changed.status_code == 201
     assert QuestionnaireResponse.objects.filter(responded_on=authored).count() == 2
+
+
+def test_subject_identifier_of_another_site_reads_as_unknown(client, personas, anna, today):
+    """Whether South holds an MRN must not show in the answer to a North token."""
+    build_patient(personas.south, personas.kim, mrn="S-77", today=today)
+    body = _posted("qr-odi-from-ehr.json", anna.patient.pk, "2020-01-01")
+    answers = []
+    for mrn in ("S-77", "S-78"):
+        body["subject"] = {"identifier": {"system": f"{CANONICAL}/sid/mrn/south", "value": mrn}}
+        token = token_for(personas.sofia, personas.north, "write")
+        answers.append(fhir_post(client, "QuestionnaireResponse", token, body))
+    assert [a.status_code for a in answers] == [404, 404]
+    assert answers[0].json() == answers[1].json()

@@ -45,7 +45,10 @@ def _patient(request: HttpRequest, qr: ingest.QuestionnaireResponseIn) -> Patien
     ident = subject.identifier
     if ident is not None and ident.system and ident.value:
         site_code = ident.system.removeprefix(codes.mrn_system(""))
-        found = Patient.objects.filter(site__code=site_code, mrn=ident.value).first()
+        # Only the caller's sites: another site's MRNs must not be probed by the answer.
+        found = Patient.objects.filter(
+            site__code=site_code, mrn=ident.value, site_id__in=access.clinical_site_ids(request)
+        ).first()
         if found is not None and ident.system == codes.mrn_system(site_code):
             return _writable(request, found.pk)
     raise FhirError(404, [Issue("subject names no patient of this server.", where, "not-found")])
