@@ -97,3 +97,20 @@ def test_imaging_demo_command(anna, settings, tmp_path, today):
     assert f"Added 4 measured synthetic films to episodes {anna.episode.pk}." in result.output
     result = CliRunner().invoke(main, ["imaging-demo", "--as-of", today.isoformat()])
     assert "No operated L4–L5 episode without radiographs" in result.output
+
+
+@pytest.mark.django_db
+def test_imaging_demo_takes_episodes_at_every_site(anna, personas, settings, tmp_path, today):
+    """Each site's demo surgeon sees films: `episodes` is per site."""
+    from fusiontrack.imaging.demo import load_imaging_demo
+    from tests.conftest import build_patient
+
+    settings.FUSIONTRACK_IMAGES_DIR = str(tmp_path / "images")
+    second_north = build_patient(personas.north, personas.sofia, mrn="N-2", today=today)
+    south = build_patient(personas.south, personas.kim, mrn="S-1", today=today)
+    report = load_imaging_demo(episodes=1, as_of=today)
+    assert report.episode_ids == (anna.episode.pk, south.episode.pk)
+    assert second_north.episode.radiographs.count() == 0
+    assert south.episode.radiographs.get(kind="postop").landmark_sets.get().measured_by == (
+        personas.kim
+    )

@@ -11,7 +11,13 @@ import click
 
 
 @click.command("imaging-demo")
-@click.option("--episodes", default=5, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--episodes",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Episodes per site.",
+)
 @click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),

@@ -1,10 +1,11 @@
 """Synthetic radiographs for the demo: four measured films on a few operated L4–L5 episodes.
 
-The demo cohort (fusiontrack.demo) has no images. This adds, for the first `episodes` operated
-L4–L5 episodes whose one-year film date has passed, the four films of `synthetic` (pre-op three
-weeks before surgery; post-op, flexion and extension one year after) as PNG with a typed
-calibration, each measured with its known landmarks by the operating surgeon. Idempotent:
-episodes that already have a radiograph are left alone. Same input, same films and numbers.
+The demo cohort (fusiontrack.demo) has no images. This adds, at each site, for the first
+`episodes` operated L4–L5 episodes whose one-year film date has passed, the four films of
+`synthetic` (pre-op three weeks before surgery; post-op, flexion and extension one year after)
+as PNG with a typed calibration, each measured with its known landmarks by the operating
+surgeon. Idempotent: episodes that already have a radiograph are left alone. Same input, same
+films and numbers.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class ImagingDemoReport:
 
 
 def load_imaging_demo(*, episodes: int, as_of: dt.date) -> ImagingDemoReport:
-    """Add measured synthetic films to up to `episodes` operated L4–L5 episodes (see module)."""
+    """Add measured synthetic films to up to `episodes` operated L4–L5 episodes per site."""
     operations = (
         Operation.objects.filter(
             levels="L4-L5",
@@ -38,12 +39,12 @@ def load_imaging_demo(*, episodes: int, as_of: dt.date) -> ImagingDemoReport:
         .select_related("episode", "surgeon")
         .order_by("episode_id", "operation_date", "id")
     )
-    chosen: list[Operation] = []
+    by_site: dict[int, dict[int, Operation]] = {}
     for operation in operations.iterator():
-        if all(o.episode_id != operation.episode_id for o in chosen):
-            chosen.append(operation)
-        if len(chosen) == episodes:
-            break
+        site = by_site.setdefault(operation.episode.site_id, {})
+        if len(site) < episodes:
+            site.setdefault(operation.episode_id, operation)  # the episode's first operation
+    chosen = sorted((o for site in by_site.values() for o in site.values()), key=lambda o: o.pk)
     films = {kind: synthetic.render(synthetic.landmarks(kind)) for kind in synthetic.KINDS}
     count = 0
     for operation in chosen:
@@ -68,4 +69,4 @@ def load_imaging_demo(*, episodes: int, as_of: dt.date) -> ImagingDemoReport:
                     user=operation.surgeon,
                 )
                 count += 1
-    return ImagingDemoReport(tuple(o.episode_id for o in chosen), count)
+    return ImagingDemoReport(tuple(sorted(o.episode_id for o in chosen)), count)

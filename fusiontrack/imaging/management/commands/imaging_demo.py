@@ -11,10 +11,10 @@ from fusiontrack.imaging.demo import load_imaging_demo
 
 
 class Command(BaseCommand):
-    help = "Add synthetic measured radiographs to a few operated L4–L5 demo episodes."
+    help = "Add synthetic measured radiographs to a few operated L4–L5 demo episodes per site."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--episodes", type=int, default=5)
+        parser.add_argument("--episodes", type=int, default=3, help="Episodes per site.")
         parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
 
     def handle(self, *args: Any, episodes: int, as_of: dt.date | None, **options: Any) -> None:
