@@ -39,6 +39,8 @@ def test_csv_import_creates_responses_and_reports_each_bad_row(anna, export_csv)
     assert "row 4: event 'month_24_arm_1' is not in the mapping" in result.output
     assert "row 5 (odi):" in result.output and "odi_2" in result.output
     assert "row 6 (odi): no patient 'N-9999' at this site." in result.output
+    out = result.output
+    assert out.index("row 4:") < out.index("row 5 (odi):") < out.index("row 6 (odi):")
     assert QuestionnaireResponse.objects.count() == before + 3
     nrs_3m = QuestionnaireResponse.objects.get(
         episode=anna.episode,

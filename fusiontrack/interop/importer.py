@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,7 @@ def run_import(path: Path, options: Options) -> ImportReport:
         with transaction.atomic():
             run.save()
             touched = _import(path, kind, options, report)
+            report.errors.sort(key=_file_order)
             if options.dry_run or (options.all_or_nothing and report.errors):
                 raise _Rollback
             _audit(run, touched, options)
@@ -101,6 +103,12 @@ def run_import(path: Path, options: Options) -> ImportReport:
         report.rolled_back = True
         _finish(run, report, save_new=True)
     return report
+
+
+def _file_order(error: tuple[str, str]) -> tuple[int, str]:
+    """Errors in file order ('row 5' before 'row 12'), whichever check found them."""
+    number = re.search(r"\d+", error[0])
+    return (int(number.group()) if number else -1, error[0])
 
 
 def _finish(run: ImportRun, report: ImportReport, save_new: bool = False) -> None:
