@@ -334,7 +334,9 @@ def completeness(data: CohortData) -> Table:
             if tp in answered_by_tp
             else pd.Series(False, index=data.episodes.index)
         )
-        due = got | (due_mask(data, tp) if tp != "baseline" else True)
+        # Closed windows only: counting early answers from still-open windows would inflate
+        # completeness (their not-yet-answered peers are not counted).
+        due = due_mask(data, tp) if tp != "baseline" else got | True
         frame = pd.DataFrame({"site": data.episodes["site"], "answered": got})[due]
         for site, group in [("all sites", frame), *frame.groupby("site")]:
             n_due, n_ans = len(group), int(group["answered"].sum())
@@ -351,8 +353,9 @@ def completeness(data: CohortData) -> Table:
         "completeness",
         "Follow-up completeness per time point and site",
         pd.DataFrame(rows, columns=["timepoint", "site", "n_eligible", "n_answered", "percent"]),
-        "Eligible = operated and the time point's window closed by the report date (or already "
-        "answered); answered = any questionnaire at that time point.",
+        "Eligible = operated and the time point's window closed by the report date (early "
+        "answers from open windows wait until it closes); answered = any questionnaire at that "
+        "time point.",
         counts=("n_eligible", "n_answered"),
         derived=("percent",),
     )
