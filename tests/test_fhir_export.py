@@ -176,3 +176,18 @@ def test_post_kick_off_refuses_parameters_it_would_ignore(client, personas, anna
     assert refused.status_code == 400
     assert "does not support 'patient'" in refused.json()["issue"][0]["diagnostics"]
     assert not ExportJob.objects.exists()
+
+
+def test_a_file_removed_from_disk_is_a_410_not_a_500(client, personas, anna):
+    import shutil
+
+    from fusiontrack.fhir import export
+
+    token = token_for(personas.sofia, personas.north)
+    status_url = kick_off(client, token, _type="Patient")["Content-Location"]
+    CliRunner().invoke(main, ["fhir-export-worker", "--once"])
+    file_url = poll(client, status_url, token).json()["output"][0]["url"]
+    shutil.rmtree(export.job_dir(ExportJob.objects.get()))
+    gone = poll(client, file_url, token)
+    assert gone.status_code == 410
+    assert "no longer on the server" in gone.json()["issue"][0]["diagnostics"]

@@ -406,3 +406,8 @@ def test_subject_identifier_of_another_site_reads_as_unknown(client, personas, a
         answers.append(fhir_post(client, "QuestionnaireResponse", token, body))
     assert [a.status_code for a in answers] == [404, 404]
     assert answers[0].json() == answers[1].json()
+
+
+def test_paging_links_carry_the_capped_page_size(client, anna, sofia_token):
+    page = fhir_get(client, "Observation", sofia_token, _count="100000").json()
+    assert all("_count=200" in link["url"] for link in page["link"])

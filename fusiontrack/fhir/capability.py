@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from fusiontrack import __version__
@@ -44,7 +44,7 @@ def _questionnaire() -> dict[str, Any]:
     }
 
 
-@cache
+@lru_cache(maxsize=16)  # keyed by base URL, which comes from the Host header
 def capability_statement(base_url: str) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",

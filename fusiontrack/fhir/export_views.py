@@ -185,5 +185,8 @@ def file(request: HttpRequest, job_id: object, name: str) -> HttpResponse:
     if name not in names:
         raise FhirError(404, f"The export has no file {name}.")
     export.audit_export(request, job, access.role_at(request, job.site_id) or "")
-    handle = (export.job_dir(job) / name).open("rb")
+    try:
+        handle = (export.job_dir(job) / name).open("rb")
+    except OSError:
+        raise FhirError(410, f"The export file {name} is no longer on the server.") from None
     return FileResponse(handle, content_type="application/fhir+ndjson")

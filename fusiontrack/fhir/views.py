@@ -155,7 +155,13 @@ def bundle(
     count: int,
 ) -> dict[str, Any]:
     base = base_url(request)
-    params = [(k, v) for k, values in request.GET.lists() for v in values if k != "_offset"]
+    # Links carry the page size actually used (a _count above MAX_COUNT was capped).
+    params = [
+        (k, str(count) if k == "_count" else v)
+        for k, values in request.GET.lists()
+        for v in values
+        if k != "_offset"
+    ]
 
     def link(relation: str, at: int) -> dict[str, str]:
         query = urlencode([*params, ("_offset", str(at))]) if at else urlencode(params)
