@@ -5,7 +5,7 @@ has no R4 (4.0.1) package since 7.0; its default package is R5, which we must no
 Questionnaire, CarePlan and Observation). R4B is R4 plus new
 resources (medication definition, evidence, subscription backport) and technical corrections.
 For every resource fusiontrack serves (and each of their backbone elements, 46 classes) the
-element names in R4B equal those of 4.0.1: ``tests/test_fhir_validation.py`` checks it against
+element names in R4B equal those of 4.0.1: ``tests/test_fhir_resources.py`` checks it against
 fhirclient's models, which are generated from 4.0.1. What we do about the differences:
 
 * R4B-only resource types are refused when posted (``check_r4_types``); we emit none.
