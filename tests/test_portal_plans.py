@@ -155,3 +155,17 @@ def test_staff_edit_plan_details(client_for, personas, planned):
     assert response.status_code == 302
     details = PlanDetails.objects.get(episode=episode)
     assert details.medications == ["warfarin"] and details.arrival_time == dt.time(6, 30)
+
+
+def test_preparation_plan_after_the_surgery_has_no_overdue_alarms(mia_client, planned, today):
+    """A patient reading the preparation plan weeks after surgery is not told to 'call your care
+    team today' about a pre-operative check; the page says the date has passed."""
+    _, episode = planned
+    type(episode).objects.filter(pk=episode.pk).update(
+        planned_surgery_date=today - dt.timedelta(days=30),
+        surgery_date=today - dt.timedelta(days=30),
+    )
+    page = mia_client.get("/p/plan/preparation/").content.decode()
+    assert "call your care team today" not in page
+    assert "Your surgery date has passed" in page
+    assert 'class="overdue"' not in page

@@ -24,6 +24,7 @@ from django.utils import translation
 
 from fusiontrack.portal import conf
 from fusiontrack.portal.invitations import closed_reason, link_for, mint_token
+from fusiontrack.portal.language import patient_language
 from fusiontrack.portal.models import Invitation, InvitationToken, OutboxMessage
 from fusiontrack.portal.sms import SmsError, get_backend
 from fusiontrack.portal.tokens import hash_token
@@ -150,7 +151,7 @@ def deliver_one(message_id: int, now: dt.datetime) -> str:
     to = address_for(patient, message.channel)
     token = mint_token(invitation, now=now, purpose=message.channel)
     try:
-        with translation.override(patient.preferred_language or "en"):
+        with translation.override(patient_language(patient)):
             _send(message, invitation, to, link_for(token))
     except (smtplib.SMTPException, OSError, SmsError) as exc:
         # The link was never delivered: forget its hash too.

@@ -83,7 +83,9 @@ def build(episode: Episode, kind: str, *, today: dt.date) -> PreparationPlan | R
                 list(details.medications or []),
                 protocol,
                 crcl_ml_min=details.crcl_ml_min,
-                as_of=today,
+                # Once the day of surgery has passed, preparation dates are history, not
+                # "overdue: call your care team today" warnings.
+                as_of=today if today <= surgery else None,
             )
         return recovery_plan(surgery, details.work_kind, protocol)
     except FusiontrackError as exc:
@@ -114,6 +116,7 @@ def context(episode: Episode, kind: str, *, today: dt.date) -> dict[str, Any]:
         "surgery_date": plan.surgery_date,
         "unless_told": gettext("unless your care team tells you otherwise"),
         "protocol_version": f"{plan.protocol_id} {plan.protocol_version}",
+        "surgery_passed": today > plan.surgery_date,
     }
     if isinstance(plan, PreparationPlan):
         ctx.update(

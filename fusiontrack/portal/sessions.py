@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 
 from fusiontrack.portal import conf
 from fusiontrack.portal.invitations import closed_reason
+from fusiontrack.portal.language import patient_language
 from fusiontrack.portal.models import Invitation, PortalSession
 from fusiontrack.portal.tokens import hash_token, looks_like_token, new_token
 
@@ -121,7 +122,7 @@ def patient_view(
             request.portal_session = session  # type: ignore[attr-defined]
             request.invitation = invitation  # type: ignore[attr-defined]
             request.portal_now = now  # type: ignore[attr-defined]
-            with translation.override(invitation.patient.preferred_language or "en"):
+            with translation.override(patient_language(invitation.patient)):
                 if invitation.dob_required and not session.dob_verified and not allow_unverified:
                     return protect(redirect("portal:verify"))
                 closed = closed_reason(invitation, now)

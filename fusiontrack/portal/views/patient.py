@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fusiontrack.portal import conf, invitations, results, submit
 from fusiontrack.portal.answers import questions, read_answers
 from fusiontrack.portal.forms import DateOfBirthForm
+from fusiontrack.portal.language import patient_language
 from fusiontrack.portal.sessions import end_session, patient_view, protect, start_session
 from fusiontrack.portal.wording import INSTRUMENT_INTROS, timepoint_phrase
 from fusiontrack.registry import audit
@@ -47,8 +48,8 @@ def enter(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitations.find_by_token(token)
     closed = invitations.closed_reason(invitation, now)
     if closed is not None or invitation is None:
-        language = invitation.patient.preferred_language if invitation else "en"
-        with translation.override(language or "en"):
+        language = patient_language(invitation.patient) if invitation else "en"
+        with translation.override(language):
             page = closed_page(request, closed.reason if closed else "unknown")
             return protect(page, referrer="no-referrer")
     invitations.mark_opened(invitation, now=now, request=request)
