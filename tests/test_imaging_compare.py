@@ -256,7 +256,7 @@ def test_patient_panel_shows_the_latest_fusion_assessment(measured_episode, clie
             assessment_date=anna.episode.surgery_date + dt.timedelta(days=day),
             modality="flexion_extension",
             bridwell_grade=grade,
-            segmental_motion_degrees=Decimal("1.5"),
+            segmental_motion_degrees=Decimal("3.3"),
             judgement=judgement,
         )
     page = (
@@ -266,6 +266,6 @@ def test_patient_panel_shows_the_latest_fusion_assessment(measured_episode, clie
     )
     latest = anna.episode.surgery_date + dt.timedelta(days=400)
     assert (
-        f"<strong>Fusion:</strong> Fused (Bridwell I), 1.5° motion, assessed "
+        f"<strong>Fusion:</strong> Fused (Bridwell I), 3.3° motion, assessed "
         f"{latest.day} {latest:%b %Y}."
     ) in page
