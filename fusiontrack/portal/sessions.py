@@ -70,7 +70,11 @@ def current_session(request: HttpRequest, now: dt.datetime) -> PortalSession | N
         return None
     session = (
         PortalSession.objects.select_related(
-            "invitation", "invitation__patient", "invitation__follow_up", "invitation__episode"
+            "invitation",
+            "invitation__patient",
+            "invitation__follow_up",
+            "invitation__episode",
+            "invitation__site",  # the page header names the site
         )
         .filter(key_hash=hash_token(key), ended_at__isnull=True)
         .first()

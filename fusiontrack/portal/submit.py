@@ -1,7 +1,8 @@
 """Draft answers and the final, idempotent submit.
 
-Idempotency: the submit locks the invitation row (``select_for_update``), returns at once when
-it is already completed, and creates each response with its Submission row, whose unique
+Idempotency: the submit first claims the invitation with a conditional UPDATE (``completed_at``
+still empty), which locks the row until the commit and returns at once when another request got
+there first; each response gets its Submission row, whose unique
 (invitation, instrument) constraint stops a second response even if two requests race on a
 database without row locks. A double tap or a retry therefore yields one response per
 questionnaire and the same thank-you page.
@@ -55,44 +56,54 @@ def submit(invitation: Invitation, *, now: dt.datetime, request: HttpRequest | N
 def _submit_locked(
     invitation: Invitation, *, now: dt.datetime, request: HttpRequest | None
 ) -> bool:
-    locked = Invitation.objects.select_for_update().select_related("episode").get(pk=invitation.pk)
-    if locked.completed_at is not None:
+    # Claim first: one conditional UPDATE both takes the row lock (PostgreSQL holds it to the
+    # commit, and a concurrent submit's UPDATE waits, then matches no row; SQLite has a single
+    # writer) and says whether this request is the first. It replaces SELECT ... FOR UPDATE,
+    # the already-submitted lookup and the final UPDATE: three round trips become one.
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, completed_at__isnull=True, revoked_at__isnull=True
+    ).update(completed_at=now)
+    if not claimed:
         return False
-    drafts = drafts_for(locked)
-    done = set(Submission.objects.filter(invitation=locked).values_list("instrument_id", flat=True))
+    drafts = drafts_for(invitation)
     responded_on = timezone.localdate(now)
-    for instrument_id in locked.instruments:
+    submissions = []
+    for instrument_id in invitation.instruments:
         draft = drafts.get(instrument_id)
-        if instrument_id in done or draft is None or not draft.answers:
+        if draft is None or not draft.answers:
             continue
         # request=None: the registry's service would take request.user (anonymous) as the
         # person who entered it; the patient's own audit entry below carries the client.
         response = services.save_response(
             None,
-            episode=locked.episode,
+            episode=invitation.episode,
             instrument_id=instrument_id,
-            timepoint=locked.timepoint,
+            timepoint=invitation.timepoint,
             responded_on=responded_on,
             answers=draft.answers,
             entry_mode="patient",
             role="patient",
         )
-        Submission.objects.create(
-            invitation=locked, instrument_id=instrument_id, response=response, created_at=now
+        submissions.append(
+            Submission(
+                invitation=invitation,
+                instrument_id=instrument_id,
+                response=response,
+                created_at=now,
+            )
         )
-    locked.completed_at = now
-    locked.save(update_fields=["completed_at"])
-    cancel_pending_messages(locked, reason="completed")
+    Submission.objects.bulk_create(submissions)
+    invitation.completed_at = now
+    cancel_pending_messages(invitation, reason="completed")
     audit.record(
         request,
         "update",
-        locked,
-        patient_id=locked.patient_id,
-        site_id=locked.site_id,
+        invitation,
+        patient_id=invitation.patient_id,
+        site_id=invitation.site_id,
         role="patient",
         changes={"completed_at": [None, now.isoformat()]},
     )
-    invitation.completed_at = now
     return True
 
 

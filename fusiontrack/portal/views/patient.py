@@ -91,8 +91,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/verify.html", {"form": form})
 
 
-def _progress(invitation: Any) -> list[dict[str, Any]]:
-    drafts = submit.drafts_for(invitation)
+def _progress(invitation: Any, drafts: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    drafts = submit.drafts_for(invitation) if drafts is None else drafts
     steps = []
     for number, instrument_id in enumerate(invitation.instruments, start=1):
         draft = drafts.get(instrument_id)
@@ -202,7 +202,7 @@ def review(request: HttpRequest) -> HttpResponse:
         return redirect("portal:done")
     drafts = submit.drafts_for(invitation)
     rows = []
-    for step in _progress(invitation):
+    for step in _progress(invitation, drafts):
         draft = drafts.get(step["id"])
         answers = draft.answers if draft else {}
         preview = submit.preview_scores(step["id"], answers) if answers else None
