@@ -139,3 +139,26 @@ def test_no_secrets_are_committed():
         data = path.read_bytes()
         found += [f"{name}: {what}" for what, rx in SECRET_PATTERNS.items() if rx.search(data)]
     assert found == []
+
+
+def test_production_refuses_to_run_without_mfa(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUSIONTRACK_", "DATABASE"))}
+    env.update(
+        FUSIONTRACK_ENV="production",
+        FUSIONTRACK_SECRET_KEY=STRONG_KEY,
+        DATABASE_URL="postgres://fusiontrack@db.internal:5432/fusiontrack",
+        FUSIONTRACK_ALLOWED_HOSTS="registry.example.org",
+        FUSIONTRACK_DATA_DIR=str(tmp_path),
+        FUSIONTRACK_MFA_REQUIRED="0",
+        DJANGO_SETTINGS_MODULE="fusiontrack.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "fusiontrack.E101" in result.stderr

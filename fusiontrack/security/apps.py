@@ -10,4 +10,7 @@ class SecurityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fusiontrack.security import signals  # noqa: F401  (connects the receivers)
+        from fusiontrack.security import (  # noqa: F401  (connects receivers, registers checks)
+            checks,
+            signals,
+        )
