@@ -100,6 +100,7 @@ def test_surgeon_places_landmarks_and_reads_the_core_measures(
             intended["pelvic_incidence"].value, abs=1.0
         )
         assert page.locator("#facing").inner_text() == "patient faces left"
+        assert "Meyerding grade L4–L5: I" in page.locator("#grades").inner_text()
 
         # pan by dragging the film, zoom in on L1 with the wheel, then drag its anterior
         # corner 20 px up: the value follows

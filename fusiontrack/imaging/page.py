@@ -192,6 +192,7 @@ def tool_context(request: HttpRequest, film: Radiograph, role: str) -> dict[str,
                 {"name": d.name, "label": compare.label_of(d.name), "unit": d.unit}
                 for d in MEASURE_DEFINITIONS
             ],
+            "grades": compare.GRADE_LABELS,
             "landmarks": latest.landmarks if latest else {},
             "version": latest.version if latest else 0,
             "urls": {

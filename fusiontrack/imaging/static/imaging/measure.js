@@ -283,9 +283,9 @@ function showMeasures(data) {
     cell.title = (data.reasons || {})[name] || "";
   }
   $("facing").textContent = data.facing ? `patient faces ${data.facing}` : "";
-  const grades = ["meyerding_l4_l5", "meyerding_l5_s1", "schwab_pi_ll", "schwab_pt"]
-    .filter((g) => values[g])
-    .map((g) => `${g.replace(/_/g, " ")}: ${values[g]}`);
+  const grades = Object.entries(config.grades || {})
+    .filter(([g]) => values[g])
+    .map(([g, label]) => `${label}: ${values[g]}`);
   $("grades").textContent = grades.join(" · ");
 }
 
