@@ -57,6 +57,7 @@ def test_change_table_and_sentence_from_two_films():
     assert slip.before == pytest.approx(before["slip_percent_l4_l5"])
     assert slip.change == pytest.approx(after["slip_percent_l4_l5"] - before["slip_percent_l4_l5"])
     assert slip.change < 0
+    assert slip.change_text == compare.format_value(slip.change, "%", signed=True)[:-2] + " pp"
     sentence = compare.change_sentence(list(rows.values()))
     assert 0 < after["slip_percent_l4_l5"] < before["slip_percent_l4_l5"]
     assert sentence.startswith(
@@ -192,7 +193,7 @@ def test_patient_page_and_episode_page_show_the_change(measured_episode, client_
         '<tr data-measure="slip_percent_l4_l5"><th scope="row">Slip L4–L5</th>'
         f'<td class="num">{latest["preop"]["values"]["slip_percent_l4_l5"]:.0f} %</td>'
         f'<td class="num">{latest["postop"]["values"]["slip_percent_l4_l5"]:.0f} %</td>'
-        f'<td class="num">{compare.format_value(slip, "%", signed=True)}</td></tr>'
+        f'<td class="num">{compare.format_value(slip, "%", signed=True)[:-2]} pp</td></tr>'
     ) in patient_page
     assert "<strong>Fusion:</strong> no assessment recorded." in patient_page
     assert episode_page.count('<figure class="film-figure') == 2

@@ -72,7 +72,9 @@ class ChangeRow:
     def change_text(self) -> str:
         if self.change is None:
             return "—"
-        return format_value(self.change, self.unit, signed=True)
+        text = format_value(self.change, self.unit, signed=True)
+        # a change of a percentage is in percentage points, not a relative "% change"
+        return text.removesuffix(" %") + " pp" if self.unit == "%" else text
 
     def _text(self, value: float | str | None) -> str:
         if isinstance(value, str):
