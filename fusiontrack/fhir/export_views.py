@@ -52,8 +52,8 @@ def _posted_parameters(request: HttpRequest) -> dict[str, str]:
     issues = []
     for index, parameter in enumerate(body.get("parameter") or []):
         where = f"Parameters.parameter[{index}]"
-        name = parameter.get("name") if isinstance(parameter, dict) else None
-        element = _PARAMETER_VALUES.get(name) if isinstance(name, str) else None
+        name = str(parameter.get("name")) if isinstance(parameter, dict) else ""
+        element = _PARAMETER_VALUES.get(name)
         value = parameter.get(element) if element else None
         if element is None:
             issues.append(Issue(f"$export does not support {name!r}.", where, "not-supported"))
@@ -70,8 +70,8 @@ def _posted_parameters(request: HttpRequest) -> dict[str, str]:
 
 def _kick_off_options(request: HttpRequest) -> tuple[list[str], dt.datetime | None]:
     # A POST takes its options from the body only: a query option would be silently dropped.
-    allowed = {"_format"} if request.method == "POST" else KICK_OFF_PARAMS
-    unsupported = sorted(set(request.GET) - allowed)
+    understood = {"_format"} if request.method == "POST" else KICK_OFF_PARAMS
+    unsupported = sorted(set(request.GET) - understood)
     if request.method == "POST":
         if unsupported:
             raise FhirError(400, "POST $export takes its options in the Parameters body.")
