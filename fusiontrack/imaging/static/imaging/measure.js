@@ -378,7 +378,8 @@ viewport.addEventListener("pointermove", (event) => {
   if (!gesture.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD_PX) return;
   gesture.moved = true;
   if (gesture.drag) {
-    state.points[gesture.drag] = toImage(event.clientX, event.clientY);
+    const [x, y] = toImage(event.clientX, event.clientY); // kept on the film
+    state.points[gesture.drag] = [Math.min(Math.max(x, 0), W), Math.min(Math.max(y, 0), H)];
     update(true);
   } else {
     viewport.classList.add("panning");
