@@ -171,3 +171,17 @@ def test_invite_command_explains_an_unknown_patient(personas):
     assert result.exit_code == 1
     assert "No patient with MRN 'NOPE' at site 'north'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_invite_command_refuses_an_answered_time_point(anna):
+    """Anna's 12-month questionnaires are in: the command says so instead of printing a link
+    that only opens a thank-you page."""
+    from fusiontrack.cli import main
+    from fusiontrack.portal.models import Invitation
+
+    result = CliRunner().invoke(
+        main, ["invite", "--site", "north", "--mrn", "N-1001", "--timepoint", "12m"]
+    )
+    assert result.exit_code == 1
+    assert "already answered" in result.output and "Traceback" not in result.output
+    assert not Invitation.objects.exists()

@@ -36,7 +36,7 @@ def test_states_shown_to_staff(client_for, personas, anna):
     opened, _ = invite(anna.episode, "24m")
     opened.opened_at = timezone.now()
     opened.save()
-    done, _ = invite(anna.episode, "12m")
+    done, _ = invite(anna.episode, "6m")
     done.completed_at = timezone.now()
     done.save()
     page = (
@@ -85,3 +85,20 @@ def test_template_tag_renders_the_panel(rf, personas, anna):
         Context({"request": request, "patient": anna.patient, "episode": anna.episode})
     )
     assert "Online questionnaires" in html and "Send questionnaire" in html
+
+
+def test_sending_an_answered_time_point_is_refused_with_a_message(client_for, personas, anna):
+    """Anna answered her 12-month questionnaires: a new link would only say "we already have
+    your answers", so no invitation is created and the staff read why (no stack trace)."""
+    from fusiontrack.portal.models import Invitation
+
+    sofia = client_for(personas.sofia)
+    page = f"/p/staff/patients/{anna.patient.pk}/invitations/"
+    response = sofia.post(
+        f"/p/staff/episodes/{anna.episode.pk}/send/",
+        {"timepoint": "12m", "channel": "auto", "next": page},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "12m questionnaires of this episode were already answered" in response.content.decode()
+    assert not Invitation.objects.exists()

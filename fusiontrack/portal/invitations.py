@@ -83,6 +83,14 @@ def create_invitation(
             f"Unknown questionnaire(s) {', '.join(unknown) or '(none)'}; check "
             "FUSIONTRACK_PORTAL_INSTRUMENTS against `fusiontrack instruments`."
         )
+    follow_up = FollowUp.objects.filter(episode=episode, timepoint=timepoint).first()
+    if follow_up is not None and follow_up.status == "completed":
+        # The link would only ever show "we already have your answers".
+        answered = f" on {follow_up.completed_on:%d %b %Y}" if follow_up.completed_on else ""
+        raise InvitationError(
+            f"The {timepoint} questionnaires of this episode were already answered{answered}; "
+            "there is nothing to send."
+        )
     expires = now + dt.timedelta(days=ttl_days or conf.invitation_ttl_days())
     if closes_on is not None:
         expires = min(expires, end_of_day(closes_on, now.tzinfo or dt.UTC))
@@ -91,7 +99,7 @@ def create_invitation(
         patient_id=episode.patient_id,
         episode=episode,
         site_id=episode.site_id,
-        follow_up=FollowUp.objects.filter(episode=episode, timepoint=timepoint).first(),
+        follow_up=follow_up,
         timepoint=timepoint,
         instruments=chosen,
         source=source,

@@ -96,15 +96,19 @@ def send(request: HttpRequest, episode_id: int) -> HttpResponse:
         return redirect(_next_or(request, fallback))
     now = timezone.now()
     role = access.role_at(request, episode.site_id) or ""
-    invitation = invitations.create_invitation(
-        episode=episode,
-        timepoint=form.cleaned_data["timepoint"],
-        now=now,
-        source="staff",
-        request=request,
-        user=request.user,
-        role=role,
-    )
+    try:
+        invitation = invitations.create_invitation(
+            episode=episode,
+            timepoint=form.cleaned_data["timepoint"],
+            now=now,
+            source="staff",
+            request=request,
+            user=request.user,
+            role=role,
+        )
+    except invitations.InvitationError as exc:
+        messages.error(request, str(exc))
+        return redirect(_next_or(request, fallback))
     channel = form.cleaned_data["channel"]
     message = delivery.queue_message(
         invitation, kind="invite", now=now, channel=None if channel == "auto" else channel
