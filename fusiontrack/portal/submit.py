@@ -65,6 +65,9 @@ def _submit_locked(
     ).update(completed_at=now)
     if not claimed:
         return False
+    # Before the responses: the registry's audit appends lock the audit chain head until the
+    # commit, so everything that can run before the first one does.
+    cancel_pending_messages(invitation, reason="completed")
     drafts = drafts_for(invitation)
     responded_on = timezone.localdate(now)
     submissions = []
@@ -94,7 +97,6 @@ def _submit_locked(
         )
     Submission.objects.bulk_create(submissions)
     invitation.completed_at = now
-    cancel_pending_messages(invitation, reason="completed")
     audit.record(
         request,
         "update",
