@@ -44,6 +44,11 @@ def assert_fits_the_phone(page) -> None:
             assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH + 0.5, (selector, box)
             if selector.startswith("label"):
                 assert box["height"] >= 44, (selector, box)
+    # "Leave" stays one word on one line (body's overflow-wrap once split it into "Lea/ve").
+    leave = page.locator("header.bar button.link")
+    if leave.count():
+        box = leave.bounding_box()
+        assert box is not None and box["height"] <= 48, ("Leave", box)
 
 
 def test_patient_answers_leaves_resumes_submits_twice_and_sees_before_after(
@@ -169,5 +174,27 @@ def test_keyboard_only_answers_with_visible_focus(browser, live_server, anna):
             "#item_nrs_back-1", "e => getComputedStyle(e.closest('label')).outlineStyle"
         )
         assert outline == "solid"  # :focus-within ring on the whole answer
+    finally:
+        context.close()
+
+
+def test_long_site_name_leaves_the_leave_button_whole(browser, live_server, anna):
+    """At 360 px a long clinic name ("Northfield Spine Centre (synthetic)" in the demo) wraps;
+    the Leave button beside it must not break into "Lea" / "ve"."""
+    from fusiontrack.registry.models import Site
+
+    Site.objects.filter(pk=anna.patient.site_id).update(name="Northfield Spine Centre (synthetic)")
+    _, token = invite(anna.episode, "24m")
+    context = browser.new_context(
+        viewport={"width": WIDTH, "height": HEIGHT}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/p/{token}")
+        confirm_identity(page)
+        assert "Northfield Spine Centre" in page.inner_text("header.bar")
+        assert_fits_the_phone(page)
+        assert page.inner_text("header.bar button.link") == "Leave"
     finally:
         context.close()
