@@ -59,16 +59,46 @@ def _first_sentence(text: str) -> str:
 
 
 def _read_csv_chunks(path: Path, chunksize: int) -> Any:
+    """Chunks of the CSV as text; every way a file can be unreadable becomes a one-line error."""
     import pandas as pd
 
+    _check_header(path)
     try:
-        return pd.read_csv(
+        reader = pd.read_csv(
             path, chunksize=chunksize, dtype=str, keep_default_na=False, na_values=[""]
         )
+        with reader:
+            yield from reader
     except FileNotFoundError:
         _fail(f"{path}: no such file")
-    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        _fail(f"{path}: not a readable CSV file ({exc})")
+    except PermissionError:
+        _fail(f"{path}: permission denied")
+    except IsADirectoryError:
+        _fail(f"{path}: is a directory, not a CSV file")
+    except pd.errors.EmptyDataError:
+        _fail(f"{path}: the file is empty; a CSV needs at least a header line")
+    except UnicodeDecodeError as exc:
+        _fail(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8 CSV")
+    except (pd.errors.ParserError, ValueError) as exc:
+        _fail(f"{path}: could not read CSV ({' '.join(str(exc).split())})")
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a header naming a column twice: pandas would rename the second copy silently."""
+    import csv
+    from collections import Counter
+
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (UnicodeDecodeError, csv.Error, OSError):
+        return  # the CSV reader reports these with the file name
+    twice = [name for name, count in Counter(header).items() if count > 1 and name.strip()]
+    if twice:
+        _fail(
+            f"{path}: column {', '.join(repr(n) for n in twice)} appears more than once in the "
+            "header; keep one and run again"
+        )
 
 
 def _count_data_lines(path: Path) -> int:
@@ -76,11 +106,14 @@ def _count_data_lines(path: Path) -> int:
         return max(sum(buf.count(b"\n") for buf in iter(lambda: handle.read(1 << 20), b"")) - 1, 0)
 
 
-def score_frame(frame: Any, value_set: str, odi_max_missing: int) -> Any:
-    """Score one DataFrame of raw answers (strings) with every instrument whose columns it has."""
+def score_frame(frame: Any, value_set: str, odi_max_missing: int, **eq5d: Any) -> Any:
+    """Score one DataFrame of raw answers (strings) with every instrument whose columns it has.
+
+    `eq5d` passes the EQ-5D-3L value set and 5L → 3L mapping settings on to `score_table`.
+    """
     from fusiontrack.core.scoring import score_table
 
-    return score_table(frame, value_set=value_set, odi_max_missing=odi_max_missing)
+    return score_table(frame, value_set=value_set, odi_max_missing=odi_max_missing, **eq5d)
 
 
 @main.command("score")
@@ -106,6 +139,29 @@ def score_frame(frame: Any, value_set: str, odi_max_missing: int) -> Any:
     type=click.IntRange(0, 9),
     help="ODI sections that may be missing before no score is given.",
 )
+@click.option(
+    "--value-set-3l",
+    default="uk",
+    show_default=True,
+    help="EQ-5D-3L TTO value set for eq5d3l_mo…eq5d3l_ad columns; see `fusiontrack value-sets`.",
+)
+@click.option(
+    "--eq5d-mapping",
+    "eq5d_mappings",
+    multiple=True,
+    type=click.Choice(["crosswalk", "dsu"]),
+    help="Also map the 5L answers to a 3L utility: crosswalk (van Hout 2012) adds "
+    "eq5d3l_crosswalk_index; dsu (NICE DSU, Hernández Alava 2023) adds eq5d3l_dsu_index and "
+    "needs age and sex columns. Repeat for both.",
+)
+@click.option(
+    "--mapping-country",
+    default="uk",
+    show_default=True,
+    help="Country of the 5L → 3L mapping (see `fusiontrack value-sets`).",
+)
+@click.option("--age-column", default="age", show_default=True, help="Age in years (DSU mapping).")
+@click.option("--sex-column", default="sex", show_default=True, help="male/female (DSU mapping).")
 @click.option("--strict", is_flag=True, help="Exit non-zero if any row has an error.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def score_command(
@@ -113,19 +169,33 @@ def score_command(
     output_csv: Path,
     value_set: str,
     odi_max_missing: int,
+    value_set_3l: str,
+    eq5d_mappings: tuple[str, ...],
+    mapping_country: str,
+    age_column: str,
+    sex_column: str,
     strict: bool,
     quiet: bool,
 ) -> None:
     """Score every row of INPUT_CSV.
 
     Columns (any subset): odi_1…odi_10 (0–5, blank = missing), nrs_back, nrs_leg (0–10),
-    eq5d_mo, eq5d_sc, eq5d_ua, eq5d_pd, eq5d_ad (1–5), eq5d_vas (0–100), comi_*, promis29_*.
+    eq5d_mo, eq5d_sc, eq5d_ua, eq5d_pd, eq5d_ad (1–5), eq5d_vas (0–100), eq5d3l_mo …
+    eq5d3l_ad (1–3), comi_*, promis29_*, global_outcome, nass_satisfaction, work_status.
     """
     from fusiontrack.core.errors import FusiontrackError
 
     if not input_csv.exists():
         raise click.BadParameter(f"{input_csv}: no such file", param_hint="INPUT_CSV")
     _check_value_set(value_set)
+    _check_eq5d_settings(value_set_3l, eq5d_mappings, mapping_country)
+    eq5d = {
+        "value_set_3l": value_set_3l,
+        "eq5d_mappings": eq5d_mappings,
+        "mapping_country": mapping_country,
+        "age_column": age_column,
+        "sex_column": sex_column,
+    }
     total = _count_data_lines(input_csv)
     rows = bad = 0
     first = True
@@ -136,27 +206,27 @@ def score_command(
             length=total, label="Scoring", file=sys.stderr, hidden=not show_bar
         ) as bar:
             for chunk in _read_csv_chunks(input_csv, SCORE_CHUNK_ROWS):
-                scored = score_frame(chunk, value_set, odi_max_missing)
+                scored = score_frame(chunk, value_set, odi_max_missing, **eq5d)
                 scored.to_csv(tmp, mode="w" if first else "a", header=first, index=False)
                 first = False
                 rows += len(scored)
                 bad += int((scored["errors"] != "").sum())
                 bar.update(len(scored))
+        if first:  # header-only file: still write the header so scripts get a valid CSV
+            import pandas as pd
+
+            header = pd.read_csv(input_csv, dtype=str)
+            score_frame(header, value_set, odi_max_missing, **eq5d).to_csv(tmp, index=False)
+        tmp.replace(output_csv)
     except FusiontrackError as exc:
         tmp.unlink(missing_ok=True)
         _fail(str(exc))
-    except Exception as exc:  # pandas parser errors: report the file, never a traceback
+    except OSError as exc:  # output directory missing, disk full, permission denied
         tmp.unlink(missing_ok=True)
-        if exc.__class__.__module__.startswith("pandas"):
-            _fail(f"{input_csv}: could not read CSV ({exc})")
+        _fail(f"cannot write {output_csv}: {exc.strerror or exc}")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
-    if first:  # header-only file: still write the header so scripts get a valid CSV
-        import pandas as pd
-
-        score_frame(pd.read_csv(input_csv, dtype=str), value_set, odi_max_missing).to_csv(
-            tmp, index=False
-        )
-    tmp.replace(output_csv)
     if not quiet:
         click.echo(f"Scored {rows} rows into {output_csv}; {bad} with errors.", err=True)
     if strict and bad:
@@ -173,6 +243,23 @@ def _check_value_set(value_set: str) -> None:
         )
 
 
+def _check_eq5d_settings(value_set_3l: str, mappings: tuple[str, ...], country: str) -> None:
+    from fusiontrack.core.eq5d.mapping import CATALOGUE_CW, CATALOGUE_DSU
+    from fusiontrack.core.eq5d.three_level import CATALOGUE_3L
+    from fusiontrack.core.errors import ScoringError
+
+    checks = [(CATALOGUE_3L, value_set_3l, "--value-set-3l")]
+    if "crosswalk" in mappings:
+        checks.append((CATALOGUE_CW, country, "--mapping-country"))
+    if "dsu" in mappings:
+        checks.append((CATALOGUE_DSU, country, "--mapping-country"))
+    for catalogue, name, hint in checks:
+        try:
+            catalogue.resolve(name)
+        except ScoringError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
 @main.command("value-sets")
 def value_sets_command() -> None:
     """List the EQ-5D-5L value sets available for --value-set, with their sources."""
@@ -181,6 +268,12 @@ def value_sets_command() -> None:
     for vs in eq5d.VALUE_SETS_5L:
         info = eq5d.value_set_info(vs)
         click.echo(f"{vs:<16} {info.citation}")
+    click.echo("\nEQ-5D-3L TTO value sets (--value-set-3l, default uk):")
+    click.echo("  " + ", ".join(eq5d.VALUE_SETS_3L))
+    click.echo("5L → 3L crosswalk countries (--eq5d-mapping crosswalk; van Hout 2012):")
+    click.echo("  " + ", ".join(eq5d.CROSSWALK_COUNTRIES))
+    click.echo("NICE DSU mapping countries (--eq5d-mapping dsu; Hernández Alava 2023):")
+    click.echo("  " + ", ".join(eq5d.DSU_COUNTRIES))
 
 
 # --- compare -----------------------------------------------------------------------------------
@@ -229,10 +322,25 @@ def compare_command(
     for path in (baseline_csv, followup_csv):
         if not path.exists():
             raise click.BadParameter(f"{path}: no such file")
-        frame = next(iter(_read_csv_chunks(path, 10**9)))
+        frame = next(iter(_read_csv_chunks(path, 10**9)), None)
+        if frame is None:  # header only
+            import pandas as pd
+
+            frame = pd.read_csv(path, dtype=str)
         if key not in frame.columns:
-            _fail(f"{path}: no column {key!r} (columns: {', '.join(frame.columns)})")
-        frames.append(score_frame(frame, value_set, 1))
+            _fail(f"{path}: no column {key!r} (columns: {', '.join(map(str, frame.columns))})")
+        try:
+            scored = score_frame(frame, value_set, 1)
+        except FusiontrackError as exc:
+            _fail(f"{path}: {exc}")
+        bad_rows = int((scored["errors"] != "").sum())
+        if bad_rows:
+            click.echo(
+                f"{path}: {bad_rows} of {len(scored)} rows have answers that could not be scored "
+                f"(those measures are left out); `fusiontrack score {path} -o FILE` lists why.",
+                err=True,
+            )
+        frames.append(scored)
     try:
         result = compare_frames(frames[0], frames[1], key=key, threshold_set=threshold_set)
     except FusiontrackError as exc:
@@ -243,7 +351,10 @@ def compare_command(
     click.echo()
     click.echo(format_summary(result.summary))
     if output_csv is not None:
-        result.per_patient.to_csv(output_csv, index=False)
+        try:
+            result.per_patient.to_csv(output_csv, index=False)
+        except OSError as exc:
+            _fail(f"cannot write {output_csv}: {exc.strerror or exc}")
         click.echo(f"\nWrote {len(result.per_patient)} rows to {output_csv}", err=True)
 
 

@@ -182,3 +182,148 @@ def test_demo_refuses_production_with_a_message(runner, monkeypatch):
     assert result.exit_code == 1
     assert "refuses to run" in result.output
     assert "Traceback" not in result.output
+
+
+# -- bad files: a one-line error naming the file, never a traceback ------------------------------
+
+
+def _no_traceback(result) -> str:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"odi_1,odi_2\n\xff\xfe,3\n", "not UTF-8 text"),
+        (b"", "the file is empty"),
+        (b"odi_1,odi_1,nrs_back\n1,2,3\n", "'odi_1' appears more than once"),
+        (b'nrs_back,nrs_leg\n1,2,3,4\n"unterminated\n', "could not read CSV"),
+    ],
+    ids=["latin-1 bytes", "empty", "duplicate column", "broken quoting"],
+)
+def test_score_and_compare_report_unreadable_files_in_one_line(runner, tmp_path, content, expected):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    out = tmp_path / "out.csv"
+    scored = runner.invoke(main, ["score", str(bad), "-o", str(out)])
+    assert scored.exit_code == 1
+    assert expected in _no_traceback(scored)
+    assert not out.exists() and not (tmp_path / "out.csv.partial").exists()
+    compared = runner.invoke(
+        main, ["compare", str(bad), str(EXAMPLES / "followup_12m.csv"), "--key", "patient_id"]
+    )
+    assert compared.exit_code == 1
+    assert expected in _no_traceback(compared) or "no column 'patient_id'" in compared.output
+
+
+def test_score_reports_a_bad_byte_after_the_first_chunk_without_a_traceback(
+    runner, tmp_path, monkeypatch
+):
+    import fusiontrack.cli as cli
+
+    monkeypatch.setattr(cli, "SCORE_CHUNK_ROWS", 2)
+    late = tmp_path / "late.csv"
+    late.write_bytes(b"nrs_back\n" + b"3\n" * 5000 + b"\xff\xfe\n")
+    result = runner.invoke(main, ["score", str(late), "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1
+    assert "not UTF-8 text" in _no_traceback(result)
+    assert not (tmp_path / "o.csv.partial").exists()
+
+
+def test_score_into_a_missing_directory_is_a_clear_error(runner, tmp_path):
+    target = tmp_path / "no" / "such" / "dir" / "out.csv"
+    result = runner.invoke(main, ["score", str(EXAMPLES / "baseline.csv"), "-o", str(target)])
+    assert result.exit_code == 1
+    assert f"cannot write {target}" in _no_traceback(result)
+    compared = runner.invoke(
+        main,
+        [
+            "compare",
+            str(EXAMPLES / "baseline.csv"),
+            str(EXAMPLES / "followup_12m.csv"),
+            "--key",
+            "patient_id",
+            "-o",
+            str(target),
+        ],
+    )
+    assert compared.exit_code == 1
+    assert f"cannot write {target}" in _no_traceback(compared)
+
+
+def test_score_keeps_odd_answers_per_row_with_a_reason(runner, tmp_path):
+    """Text, a fraction, a negative and a huge number each get their own reason; the file with a
+    byte-order mark (Excel's 'CSV UTF-8') still finds its first column."""
+    odd = tmp_path / "odd.csv"
+    odd.write_bytes(
+        b"\xef\xbb\xbfpatient_id,odi_1,nrs_back\nA,abc,3\nB,2.5,4\nC,2,-1\nD,2,1e308\nE,2,5\n"
+    )
+    out = tmp_path / "o.csv"
+    result = runner.invoke(main, ["score", str(odd), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert scored.columns[0] == "patient_id"
+    errors = scored["errors"].tolist()
+    assert "'abc' is not a number" in errors[0]
+    assert "'2.5' is not an allowed answer" in errors[1]
+    assert "'-1' is not an allowed answer" in errors[2]
+    assert "'1e308' is not an allowed answer" in errors[3]
+    assert errors[4] == ""
+
+
+def test_compare_summary_counts_are_whole_patients_and_bad_rows_are_mentioned(runner, tmp_path):
+    follow = tmp_path / "follow.csv"
+    follow.write_text("patient_id,nrs_back\nSYN-001,2\nSYN-002,abc\n")
+    result = runner.invoke(
+        main, ["compare", str(EXAMPLES / "baseline.csv"), str(follow), "--key", "patient_id"]
+    )
+    assert result.exit_code == 0, result.output
+    # SYN-001 back pain 8 -> 2: improved beyond the MCID; SYN-002's 'abc' is left out
+    assert "100.0% (1/1)" in result.output
+    assert "1 of 2 rows have answers that could not be scored" in result.output
+
+
+MAP_DSU = ("--eq5d-mapping", "dsu")
+
+
+def test_score_eq5d3l_columns_and_the_dsu_mapping_option(runner, tmp_path):
+    """Hernández Alava 2023 (NICE DSU) mapping is an option; 3L answers are scored with Dolan
+    1997 (UK TTO) by default: 32232 -> -0.261."""
+    source = tmp_path / "eq.csv"
+    source.write_text(
+        "patient_id,age,sex,eq5d_mo,eq5d_sc,eq5d_ua,eq5d_pd,eq5d_ad,"
+        "eq5d3l_mo,eq5d3l_sc,eq5d3l_ua,eq5d3l_pd,eq5d3l_ad\n"
+        "olga,70,female,3,2,2,4,2,3,2,2,3,2\n"
+    )
+    out = tmp_path / "o.csv"
+    result = runner.invoke(
+        main,
+        ["score", str(source), "-o", str(out), *MAP_DSU, "--eq5d-mapping", "crosswalk"],
+    )
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(out, keep_default_na=False).iloc[0]
+    assert row["eq5d3l_index"] == pytest.approx(-0.261)
+    assert row["eq5d3l_dsu_index"] == pytest.approx(0.39578104694614)
+    assert row["eq5d3l_crosswalk_index"] == pytest.approx(0.343)
+    no_age = runner.invoke(
+        main,
+        ["score", str(EXAMPLES / "baseline.csv"), "-o", str(out), "--eq5d-mapping", "dsu"],
+    )
+    assert no_age.exit_code == 1
+    assert "needs each patient's age" in _no_traceback(no_age)
+    wrong = runner.invoke(
+        main,
+        ["score", str(source), "-o", str(out), *MAP_DSU, "--mapping-country", "usa"],
+    )
+    assert wrong.exit_code == 2 and "DSU mapping country 'usa'" in wrong.output
+
+
+def test_value_sets_lists_3l_sets_and_mapping_countries(runner):
+    result = runner.invoke(main, ["value-sets"])
+    assert result.exit_code == 0
+    assert "EQ-5D-3L TTO value sets" in result.output
+    assert "NICE DSU mapping countries" in result.output

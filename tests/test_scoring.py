@@ -161,3 +161,96 @@ def test_text_and_blanks_from_a_csv_are_handled_without_crashing():
     assert out["odi"].tolist()[0] == 20.0
     assert out.loc[1, "errors"].startswith("ODI section 10 (travelling) (odi_10): 'n/a' is not")
     assert out.loc[2, "errors"].startswith("ODI section 1 (pain intensity) (odi_1): 'x' is not")
+
+
+# -- EQ-5D-3L answers and the 5L -> 3L mappings (eq5d/columns.py) ---------------------------------
+
+EQ3L = ["eq5d3l_mo", "eq5d3l_sc", "eq5d3l_ua", "eq5d3l_pd", "eq5d3l_ad"]
+
+
+def _eq5d_frame() -> pd.DataFrame:
+    """Persona Olga (3L from an old registry and 5L today), Piet (bad 3L answer, age 17),
+    Quinn (3L half answered, sex blank)."""
+    return pd.DataFrame(
+        {
+            "patient_id": ["olga", "piet", "quinn"],
+            "age": ["70", "17", "52"],
+            "sex": ["F", "male", ""],
+            **dict(
+                zip(
+                    EQ,
+                    [
+                        ["3", "2", "1"],
+                        ["2", "2", "1"],
+                        ["2", "2", "1"],
+                        ["4", "2", "1"],
+                        ["2", "2", "1"],
+                    ],
+                    strict=True,
+                )
+            ),
+            **dict(
+                zip(
+                    EQ3L,
+                    [
+                        ["3", "4", "1"],
+                        ["2", "2", ""],
+                        ["2", "2", "1"],
+                        ["3", "2", "1"],
+                        ["2", "2", "1"],
+                    ],
+                    strict=True,
+                )
+            ),
+        }
+    )
+
+
+def test_eq5d3l_index_against_dolan_1997_uk_tto():
+    """Dolan P. Modeling valuations for EuroQol health states. Med Care 1997;35(11):1095-108:
+    32232 = 1 - .081 - .314 (MO3) - .104 (SC2) - .036 (UA2) - .386 (PD3) - .071 (AD2) - .269 (N3)
+    = -0.261."""
+    out = score_table(_eq5d_frame())
+    assert out.loc[0, "eq5d3l_index"] == pytest.approx(-0.261, abs=1e-9)
+    assert out.loc[0, "eq5d3l_index"] == eq5d.index_3l_one(3, 2, 2, 3, 2)  # batch == single
+    assert np.isnan(out.loc[1, "eq5d3l_index"])
+    assert "eq5d3l_mo" in out.loc[1, "errors"] and "'4'" in out.loc[1, "errors"]
+    assert "allowed: a whole number from 1 to 3" in out.loc[1, "errors"]
+    assert "self-care not answered" in out.loc[2, "errors"]
+    assert "eq5d3l_index" not in score_table(pd.DataFrame({"eq5d_mo": ["1"]})).columns
+
+
+def test_eq5d3l_value_set_is_selectable_and_checked():
+    usa = score_table(_eq5d_frame(), value_set_3l="usa")
+    assert usa.loc[0, "eq5d3l_index"] == eq5d.index_3l_one(3, 2, 2, 3, 2, "usa")
+    with pytest.raises(ScoringError, match="EQ-5D-3L value set"):
+        score_table(_eq5d_frame(), value_set_3l="atlantis")
+
+
+def test_dsu_mapping_against_the_core_table_with_age_and_sex():
+    """Hernández Alava et al. 2023 (NICE DSU): mapped 3L utility by 5L state, age and sex; the
+    column equals dsu_map_5l_to_3l for the same row (batch == single lookup)."""
+    out = score_table(_eq5d_frame(), eq5d_mappings=["dsu", "crosswalk"])
+    expected = eq5d.dsu_map_5l_to_3l(3, 2, 2, 4, 2, age=70, sex="female")
+    assert out.loc[0, "eq5d3l_dsu_index"] == pytest.approx(float(expected), abs=0)
+    assert out.loc[0, "eq5d3l_dsu_index"] == pytest.approx(0.39578104694614, abs=1e-12)
+    # van Hout 2012 crosswalk, UK: 32242 -> 0.343 (CW.csv)
+    assert out.loc[0, "eq5d3l_crosswalk_index"] == pytest.approx(0.343)
+    assert np.isnan(out.loc[1, "eq5d3l_dsu_index"])  # age 17 is outside 18-100
+    assert "Age (age): '17'" in out.loc[1, "errors"]
+    assert out.loc[1, "eq5d3l_crosswalk_index"] == pytest.approx(0.592)  # 22222 needs no age
+    assert np.isnan(out.loc[2, "eq5d3l_dsu_index"])
+    assert "needs age (age) and sex (sex)" in out.loc[2, "errors"]
+
+
+def test_dsu_mapping_without_an_age_column_is_one_clear_error():
+    with pytest.raises(ScoringError, match="no column 'age'"):
+        score_table(_eq5d_frame().drop(columns="age"), eq5d_mappings=["dsu"])
+    with pytest.raises(ScoringError, match="unknown EQ-5D mapping"):
+        score_table(_eq5d_frame(), eq5d_mappings=["magic"])
+
+
+def test_a_column_named_twice_is_one_clear_error():
+    frame = pd.DataFrame([["1", "2"]], columns=["odi_1", "odi_1"])
+    with pytest.raises(ScoringError, match="odi_1 appears more than once"):
+        score_table(frame)

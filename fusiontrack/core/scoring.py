@@ -21,11 +21,13 @@ an output file is scored again) and an old `errors` column are replaced by fresh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from fusiontrack.core.eq5d import columns as eq5d_columns
+from fusiontrack.core.errors import ScoringError
 from fusiontrack.core.instruments.answers import BoolArray
 from fusiontrack.core.instruments.api import (
     ScoreColumn,
@@ -69,16 +71,33 @@ def _options_from_settings(
 
 
 def score_table(
-    frame: pd.DataFrame, *, value_set: str = "england", odi_max_missing: int = 1
+    frame: pd.DataFrame,
+    *,
+    value_set: str = "england",
+    odi_max_missing: int = 1,
+    value_set_3l: str | None = None,
+    eq5d_mappings: Sequence[str] = (),
+    mapping_country: str = "uk",
+    age_column: str = "age",
+    sex_column: str = "sex",
 ) -> pd.DataFrame:
     """Input columns + score columns of every detected instrument + `errors`.
 
     Settings map to instrument options through their `setting` name (`value_set` → EQ-5D-5L
-    value set, `odi_max_missing` → ODI max_missing). A bad setting raises ScoringError before any
-    row is scored; a bad row only gets a message.
+    value set, `odi_max_missing` → ODI max_missing). EQ-5D-3L answers (`eq5d3l_mo` …) add
+    `eq5d3l_index` (`value_set_3l`, default UK); `eq5d_mappings` ("crosswalk", "dsu") add the
+    5L → 3L columns of eq5d/columns.py. A bad setting raises ScoringError before any row is
+    scored; a bad row only gets a message.
     """
     settings: dict[str, object] = {"value_set": value_set, "odi_max_missing": odi_max_missing}
     n = len(frame)
+    duplicated = frame.columns[frame.columns.duplicated()].unique()
+    if len(duplicated):
+        raise ScoringError(
+            f"Column {', '.join(map(str, duplicated))} appears more than once; keep one and "
+            "score again.",
+            item=str(duplicated[0]),
+        )
     added: dict[str, ScoreColumn] = {}
     messages: list[RowMessages] = []
     answered: dict[int, BoolArray] = {}
@@ -100,8 +119,17 @@ def score_table(
             if score_id not in items:
                 added[score_id] = values
 
+    if eq5d_columns.has_3l_columns(frame.columns):
+        added["eq5d3l_index"], more = eq5d_columns.eq5d3l_index_column(frame, value_set_3l)
+        messages.extend(more)
+    mapped, more = eq5d_columns.mapping_columns(
+        frame, eq5d_mappings, country=mapping_country, age_column=age_column, sex_column=sex_column
+    )
+    added.update(mapped)
+    messages.extend(more)
+
     def keep(message: RowMessages) -> BoolArray:
-        if message.part is None:
+        if message.part is None or id(message) not in answered:
             return message.mask
         return np.asarray(message.mask & answered[id(message)], dtype=np.bool_)
 

@@ -60,9 +60,9 @@ def format_summary(summary: pd.DataFrame) -> str:
                 cells.append(f"{'no threshold':>16}")
             else:
                 cells.append(
-                    f"{row[f'{name}_pct']:>5.1f}% ({row[f'{name}_n']}/{row[f'{name}_of']})".rjust(
-                        16
-                    )
+                    # counts are whole patients, even when pandas stored the column as float
+                    f"{row[f'{name}_pct']:>5.1f}% "
+                    f"({int(row[f'{name}_n'])}/{int(row[f'{name}_of'])})".rjust(16)
                 )
         lines.append(f"{row['measure']:<14} {row['pairs']:>5}  " + "  ".join(cells))
     return "\n".join(lines)
