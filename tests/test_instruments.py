@@ -491,3 +491,14 @@ def test_batch_does_not_modify_its_input():
 def test_definitions_directory_is_inside_the_package():
     package = Path(__file__).resolve().parents[1] / "fusiontrack" / "core" / "instruments"
     assert package / "definitions" == DEFINITIONS_DIR
+
+
+@pytest.mark.parametrize("typed", ["1_0", "٣", "infinity", "inf", "0x3", "3,5"])
+def test_text_python_would_parse_but_a_person_did_not_write_as_a_number_is_refused(typed):
+    """float() reads '1_0' as 10 and the Arabic-Indic digit '٣' as 3: refused, in both paths."""
+    with pytest.raises(ScoringError, match="is not a number"):
+        score("nrs", {"nrs_back": typed})
+    batch = score_batch("nrs", pd.DataFrame({"nrs_back": [typed, " 7 "], "nrs_leg": ["2", "2"]}))
+    assert "is not a number" in batch.loc[0, "errors"]
+    assert pd.isna(batch.loc[0, "nrs_back"])
+    assert batch.loc[1, "nrs_back"] == 7 and batch.loc[1, "errors"] == ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from fusiontrack.core.errors import ScoringError
+
+#: A written number as people and spreadsheets write it: ASCII digits, optional sign, decimal
+#: point and exponent. Python's float() also takes "1_0" (= 10), "infinity" and non-ASCII digits
+#: such as "٣"; those are typing slips or not numbers an answer sheet holds, so they are refused.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -127,10 +133,11 @@ class AnswerCheck:
             text = raw.strip()
             if not text:
                 return None
-            try:
-                value = float(text)
-            except ValueError:
-                raise self.error(raw, "is not a number") from None
+            if not _PLAIN_NUMBER.fullmatch(text):
+                if text.lower() == "nan":  # how pandas and numpy write a blank cell
+                    return None
+                raise self.error(raw, "is not a number")
+            value = float(text)
         elif isinstance(raw, numbers.Real | Decimal):
             value = float(raw)
         else:
