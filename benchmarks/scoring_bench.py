@@ -72,15 +72,40 @@ def best_of(fn, repeats: int = 3) -> float:
     return min(times)
 
 
+def _proc_status_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak() -> bool:
+    """Linux: make the peak (VmHWM) the current RSS, so the generator's temporaries do not hide
+    the scoring's own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
 def peak_memory_child() -> None:
-    """Run in a fresh process: generate + score, print peak RSS in MB."""
+    """Run in a fresh process: generate, then score; print the process peak RSS in MB, the RSS
+    holding the input, and (on Linux) the peak while scoring only."""
     from fusiontrack.core.scoring import score_table
 
     frame = synthetic_responses()
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    held = _proc_status_mb("VmRSS")
+    reset = _reset_peak()
     score_table(frame, value_set="england")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_mb": peak / 1024, "input_mb": base / 1024}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    scoring_peak = _proc_status_mb("VmHWM") if reset else None
+    print(json.dumps({"peak_mb": peak, "input_mb": held, "scoring_peak_mb": scoring_peak}))
 
 
 def main() -> None:
@@ -117,10 +142,12 @@ def main() -> None:
     print(f"score_table                   {N / t_score:>12,.0f} responses/s  ({t_score:.3f} s)")
     print(f"floor (bare numpy)            {N / t_floor:>12,.0f} responses/s  ({t_floor:.3f} s)")
     print(f"ratio score_table / floor     {t_score / t_floor:>12.2f} x   (target <= 3x)")
-    print(
-        f"peak RSS, generate + score    {mem['peak_mb']:>12.0f} MB  "
-        f"(input alone {mem['input_mb']:.0f} MB; target < 1024 MB)"
-    )
+    print(f"peak RSS, generate + score    {mem['peak_mb']:>12.0f} MB  (target < 1024 MB)")
+    if mem["scoring_peak_mb"] is not None:
+        print(
+            f"peak RSS while scoring        {mem['scoring_peak_mb']:>12.0f} MB  "
+            f"(process holding the input: {mem['input_mb']:.0f} MB)"
+        )
     print(f"single ODI response           {t_odi * 1e6:>12.1f} µs    (target < 50 µs)")
     print(f"single EQ-5D-5L response      {t_eq * 1e6:>12.1f} µs    (target < 50 µs)")
 
