@@ -345,6 +345,8 @@ def compare_command(
         result = compare_frames(frames[0], frames[1], key=key, threshold_set=threshold_set)
     except FusiontrackError as exc:
         _fail(str(exc))
+    for label, count in result.blank_keys.items():
+        click.echo(f"{count} {label} rows have no {key} and are left out.", err=True)
     if result.per_patient.empty:
         _fail(f"no patient appears in both files with a score on any measure (key {key!r})")
     click.echo(format_table(result.per_patient, limit=limit))

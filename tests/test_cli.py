@@ -327,3 +327,16 @@ def test_value_sets_lists_3l_sets_and_mapping_countries(runner):
     assert result.exit_code == 0
     assert "EQ-5D-3L TTO value sets" in result.output
     assert "NICE DSU mapping countries" in result.output
+
+
+def test_compare_leaves_out_rows_without_a_patient_id_instead_of_pairing_them(runner, tmp_path):
+    """Two blank ids must not pair with each other (pandas merges NaN keys together)."""
+    before = tmp_path / "before.csv"
+    before.write_text("patient_id,nrs_back\n,8\nP1,5\n")
+    after = tmp_path / "after.csv"
+    after.write_text("patient_id,nrs_back\n,2\nP1,4\n")
+    result = runner.invoke(main, ["compare", str(before), str(after), "--key", "patient_id"])
+    assert result.exit_code == 0, result.output
+    assert "0.0% (0/1)" in result.output  # only P1: back pain 5 -> 4, below the 2-point MCID
+    assert "1 baseline rows have no patient_id and are left out." in result.output
+    assert "<NA>" not in result.output  # a measure without SCB/PASS shows a dash

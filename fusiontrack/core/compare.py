@@ -6,7 +6,8 @@ Used by `fusiontrack compare` and by anything else that has two scored tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -34,6 +35,9 @@ class Comparison:
 
     per_patient: pd.DataFrame
     summary: pd.DataFrame
+    #: Rows left out because their key is blank, per file ("baseline", "follow-up"): a blank id
+    #: cannot be paired (pandas would pair blank with blank).
+    blank_keys: Mapping[str, int] = field(default_factory=dict)
 
 
 def _duplicates(frame: pd.DataFrame, key: str, label: str) -> None:
@@ -50,10 +54,19 @@ def compare_frames(
     baseline: pd.DataFrame, followup: pd.DataFrame, *, key: str, threshold_set: str = "default"
 ) -> Comparison:
     """Pair two scored tables on `key` and classify every measure present in both."""
+    blank_keys: dict[str, int] = {}
+    kept = []
     for frame, label in ((baseline, "baseline"), (followup, "follow-up")):
         if key not in frame.columns:
             raise FusiontrackError(f"the {label} table has no column {key!r}")
+        ids = frame[key]
+        blank = ids.isna() | ids.astype(str).str.strip().eq("")
+        if blank.any():
+            blank_keys[label] = int(blank.sum())
+            frame = frame[~blank]
         _duplicates(frame, key, label)
+        kept.append(frame)
+    baseline, followup = kept
     measures = [m for m in MEASURES if m in baseline.columns and m in followup.columns]
     if not measures:
         raise FusiontrackError(
@@ -76,7 +89,7 @@ def compare_frames(
     per_patient = out[out[[f"{m}_change" for m in measures]].notna().any(axis=1)]
     summaries = summarise(pd.concat(results, ignore_index=True))
     summary = pd.DataFrame([_summary_row(summaries[m]) for m in measures if m in summaries])
-    return Comparison(per_patient.reset_index(drop=True), summary)
+    return Comparison(per_patient.reset_index(drop=True), summary, blank_keys)
 
 
 def _summary_row(summary: OutcomeSummary) -> dict[str, object]:

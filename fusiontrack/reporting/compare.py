@@ -10,8 +10,8 @@ __all__ = ["Comparison", "compare_frames", "format_summary", "format_table"]
 
 
 def _fmt(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return "–"  # no threshold of that kind, or no score
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
