@@ -58,14 +58,19 @@ def _first_sentence(text: str) -> str:
 # --- score -------------------------------------------------------------------------------------
 
 
-def _read_csv_chunks(path: Path, chunksize: int) -> Any:
+def _read_csv_chunks(path: Path, chunksize: int, encoding: str = "utf-8") -> Any:
     """Chunks of the CSV as text; every way a file can be unreadable becomes a one-line error."""
     import pandas as pd
 
-    _check_header(path)
+    _check_header(path, encoding)
     try:
         reader = pd.read_csv(
-            path, chunksize=chunksize, dtype=str, keep_default_na=False, na_values=[""]
+            path,
+            chunksize=chunksize,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding=encoding,
         )
         with reader:
             yield from reader
@@ -78,18 +83,23 @@ def _read_csv_chunks(path: Path, chunksize: int) -> Any:
     except pd.errors.EmptyDataError:
         _fail(f"{path}: the file is empty; a CSV needs at least a header line")
     except UnicodeDecodeError as exc:
-        _fail(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8 CSV")
+        _fail(
+            f"{path}: not {encoding} text ({exc.reason}); save it as UTF-8 CSV or name its "
+            "encoding with --encoding (e.g. cp1252 for older Excel exports)"
+        )
     except (pd.errors.ParserError, ValueError) as exc:
         _fail(f"{path}: could not read CSV ({' '.join(str(exc).split())})")
 
 
-def _check_header(path: Path) -> None:
+def _check_header(path: Path, encoding: str) -> None:
     """Refuse a header naming a column twice: pandas would rename the second copy silently."""
     import csv
     from collections import Counter
 
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+            encoding = "utf-8-sig"
+        with path.open(encoding=encoding, newline="") as handle:
             header = next(csv.reader(handle), [])
     except (UnicodeDecodeError, csv.Error, OSError):
         return  # the CSV reader reports these with the file name
@@ -162,6 +172,13 @@ def score_frame(frame: Any, value_set: str, odi_max_missing: int, **eq5d: Any) -
 )
 @click.option("--age-column", default="age", show_default=True, help="Age in years (DSU mapping).")
 @click.option("--sex-column", default="sex", show_default=True, help="male/female (DSU mapping).")
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    callback=lambda ctx, param, value: _check_encoding(value),
+    help="Text encoding of the CSV files (e.g. cp1252 for older Excel exports).",
+)
 @click.option("--strict", is_flag=True, help="Exit non-zero if any row has an error.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def score_command(
@@ -174,6 +191,7 @@ def score_command(
     mapping_country: str,
     age_column: str,
     sex_column: str,
+    encoding: str,
     strict: bool,
     quiet: bool,
 ) -> None:
@@ -205,7 +223,7 @@ def score_command(
         with click.progressbar(
             length=total, label="Scoring", file=sys.stderr, hidden=not show_bar
         ) as bar:
-            for chunk in _read_csv_chunks(input_csv, SCORE_CHUNK_ROWS):
+            for chunk in _read_csv_chunks(input_csv, SCORE_CHUNK_ROWS, encoding):
                 scored = score_frame(chunk, value_set, odi_max_missing, **eq5d)
                 scored.to_csv(tmp, mode="w" if first else "a", header=first, index=False)
                 first = False
@@ -215,7 +233,7 @@ def score_command(
         if first:  # header-only file: still write the header so scripts get a valid CSV
             import pandas as pd
 
-            header = pd.read_csv(input_csv, dtype=str)
+            header = pd.read_csv(input_csv, dtype=str, encoding=encoding)
             score_frame(header, value_set, odi_max_missing, **eq5d).to_csv(tmp, index=False)
         tmp.replace(output_csv)
     except FusiontrackError as exc:
@@ -231,6 +249,18 @@ def score_command(
         click.echo(f"Scored {rows} rows into {output_csv}; {bad} with errors.", err=True)
     if strict and bad:
         raise click.exceptions.Exit(1)
+
+
+def _check_encoding(encoding: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise click.BadParameter(
+            f"unknown encoding {encoding!r} (e.g. utf-8, cp1252, latin-1)", param_hint="--encoding"
+        ) from None
+    return encoding
 
 
 def _check_value_set(value_set: str) -> None:
@@ -297,6 +327,13 @@ def value_sets_command() -> None:
     help="Which published thresholds to apply (see `fusiontrack thresholds`).",
 )
 @click.option("--value-set", default="england", show_default=True, help="EQ-5D-5L value set.")
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    callback=lambda ctx, param, value: _check_encoding(value),
+    help="Text encoding of the CSV files (e.g. cp1252 for older Excel exports).",
+)
 @click.option("--limit", default=20, show_default=True, help="Patients to print (0 = all).")
 def compare_command(
     baseline_csv: Path,
@@ -305,6 +342,7 @@ def compare_command(
     output_csv: Path | None,
     threshold_set: str,
     value_set: str,
+    encoding: str,
     limit: int,
 ) -> None:
     """Classify change before vs after per patient and summarise % reaching MCID per measure."""
@@ -322,11 +360,11 @@ def compare_command(
     for path in (baseline_csv, followup_csv):
         if not path.exists():
             raise click.BadParameter(f"{path}: no such file")
-        frame = next(iter(_read_csv_chunks(path, 10**9)), None)
+        frame = next(iter(_read_csv_chunks(path, 10**9, encoding)), None)
         if frame is None:  # header only
             import pandas as pd
 
-            frame = pd.read_csv(path, dtype=str)
+            frame = pd.read_csv(path, dtype=str, encoding=encoding)
         if key not in frame.columns:
             _fail(f"{path}: no column {key!r} (columns: {', '.join(map(str, frame.columns))})")
         try:

@@ -198,7 +198,7 @@ def _no_traceback(result) -> str:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"odi_1,odi_2\n\xff\xfe,3\n", "not UTF-8 text"),
+        (b"odi_1,odi_2\n\xff\xfe,3\n", "not utf-8 text"),
         (b"", "the file is empty"),
         (b"odi_1,odi_1,nrs_back\n1,2,3\n", "'odi_1' appears more than once"),
         (b'nrs_back,nrs_leg\n1,2,3,4\n"unterminated\n', "could not read CSV"),
@@ -230,7 +230,7 @@ def test_score_reports_a_bad_byte_after_the_first_chunk_without_a_traceback(
     late.write_bytes(b"nrs_back\n" + b"3\n" * 5000 + b"\xff\xfe\n")
     result = runner.invoke(main, ["score", str(late), "-o", str(tmp_path / "o.csv")])
     assert result.exit_code == 1
-    assert "not UTF-8 text" in _no_traceback(result)
+    assert "not utf-8 text" in _no_traceback(result)
     assert not (tmp_path / "o.csv.partial").exists()
 
 
@@ -340,3 +340,26 @@ def test_compare_leaves_out_rows_without_a_patient_id_instead_of_pairing_them(ru
     assert "0.0% (0/1)" in result.output  # only P1: back pain 5 -> 4, below the 2-point MCID
     assert "1 baseline rows have no patient_id and are left out." in result.output
     assert "<NA>" not in result.output  # a measure without SCB/PASS shows a dash
+
+
+def test_score_and_compare_read_an_older_excel_export_with_encoding(runner, tmp_path):
+    """Persona: José's clinic exports cp1252; the default refuses it with a hint, --encoding reads
+    it, and the output is UTF-8."""
+    before = tmp_path / "before.csv"
+    before.write_bytes("patient_id,nrs_back\nJosé,8\n".encode("cp1252"))
+    after = tmp_path / "after.csv"
+    after.write_bytes("patient_id,nrs_back\nJosé,3\n".encode("cp1252"))
+    out = tmp_path / "o.csv"
+    refused = runner.invoke(main, ["score", str(before), "-o", str(out)])
+    assert refused.exit_code == 1 and "--encoding" in _no_traceback(refused)
+    result = runner.invoke(main, ["score", str(before), "-o", str(out), "--encoding", "cp1252"])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines()[1] == "José,8,"
+    compared = runner.invoke(
+        main,
+        ["compare", str(before), str(after), "--key", "patient_id", "--encoding", "cp1252"],
+    )
+    assert compared.exit_code == 0, compared.output
+    assert "José" in compared.output and "100.0% (1/1)" in compared.output
+    unknown = runner.invoke(main, ["score", str(before), "-o", str(out), "--encoding", "klingon"])
+    assert unknown.exit_code == 2 and "unknown encoding 'klingon'" in unknown.output
