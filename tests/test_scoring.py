@@ -254,3 +254,18 @@ def test_a_column_named_twice_is_one_clear_error():
     frame = pd.DataFrame([["1", "2"]], columns=["odi_1", "odi_1"])
     with pytest.raises(ScoringError, match="odi_1 appears more than once"):
         score_table(frame)
+
+
+def test_dsu_column_against_instruments_notes_examples():
+    """shared/notes/instruments.md §3 (fragla DSU5L, age 45–54) [SRC/COMPUTED]: 5L 12345 maps to
+    0.037 (male) and 0.027 (female); 11112 to 0.891 / 0.889; 55555 to −0.522 / −0.521."""
+    states = {"12345": (0.037, 0.027), "11112": (0.891, 0.889), "55555": (-0.522, -0.521)}
+    rows = [
+        {**dict(zip(EQ, state, strict=True)), "age": "50", "sex": sex}
+        for state in states
+        for sex in ("male", "female")
+    ]
+    out = score_table(pd.DataFrame(rows, dtype=str), eq5d_mappings=["dsu"])
+    expected = [value for pair in states.values() for value in pair]
+    assert out["eq5d3l_dsu_index"].round(3).tolist() == expected
+    assert (out["errors"] == "").all()

@@ -9,8 +9,11 @@ instrument's items, or are a choice of the site rather than a questionnaire:
   ones with `eq5d3l_` in front so one file can hold both.
 - **5L → 3L mappings** of the 5L answers (`eq5d_mo` … `eq5d_ad`), on request only:
   `crosswalk` adds `eq5d3l_crosswalk_index` (van Hout 2012), `dsu` adds `eq5d3l_dsu_index`
-  (NICE DSU, Hernández Alava 2023), which also needs each row's age and sex. Sources and the
-  evidence status are in mapping.py.
+  (NICE DSU, Hernández Alava 2023), which also needs each row's age and sex. Sources are in
+  mapping.py. Evidence: both tables are fragla/eq5d's (CW.csv; DSU5L extracted from
+  R/sysdata.rda) [SRC/COMPUTED, shared/notes/instruments.md §3, checked in tests/test_eq5d.py and
+  tests/test_scoring.py]; that NICE's reference case prefers the DSU mapping to a 5L value set
+  is [UNVERIFIED — NICE manual not retrieved], so the mapping is an option, never the default.
 
 Rows are judged as the instruments judge them: a bad answer gets a message naming the item, the
 value and what is allowed, and no value; a partly answered 3L gets a message; a row that never
