@@ -17,6 +17,7 @@ BENCHMARKS = {
     "interop": "benchmarks.interop_bench",
     "insight": "benchmarks.insight_bench",
     "registry": "benchmarks.registry_bench",
+    "security": "benchmarks.security_bench",
 }
 
 

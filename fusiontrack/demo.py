@@ -93,9 +93,13 @@ def run_demo(
             f"Loaded {report.patients:,} patients, {report.responses:,} questionnaire responses "
             f"and {report.rows:,} rows in {report.seconds:.1f} s."
         )
+        # A few measured synthetic radiographs, so the imaging pages have something to show.
+        call_command("imaging_demo", as_of=day, verbosity=0)
     ensure_demo_logins()
     call_command("collectstatic", interactive=False, verbosity=0)
     bind_port = resolve_port(port)
+    # Invitation links printed or e-mailed by the demo point at the port it serves on.
+    os.environ.setdefault("FUSIONTRACK_BASE_URL", f"http://{host}:{bind_port}")
     echo(banner(host, bind_port, settings.DATABASES["default"]))
     if serve:
         argv = gunicorn_argv(host, bind_port)

@@ -19,5 +19,7 @@ urlpatterns = [
     path("imaging/", include("fusiontrack.imaging.urls")),
     path("p/", include("fusiontrack.portal.urls")),
     path("cohort/", include("fusiontrack.insight.urls")),
+    path("security/", include("fusiontrack.security.urls")),
+    path("fhir", RedirectView.as_view(url="/fhir/", permanent=True)),
     path("", include("fusiontrack.registry.urls")),
 ]
