@@ -39,6 +39,7 @@ COHORT_SECTIONS = (
         "5. Completeness of follow-up and attrition",
         ("completeness", "attrition_ipw", "attrition_baseline"),
     ),
+    ("6. Radiographic measures", ("radiographic",)),
 )
 
 

@@ -25,6 +25,7 @@ from fusiontrack.insight.filters import CohortFilter
 from fusiontrack.insight.presentation import display
 from fusiontrack.insight.privacy import suppress, surgeon_codes
 from fusiontrack.insight.queries import CohortData, load_cohort
+from fusiontrack.insight.radiographic import load_changes, radiographic_table
 
 TP_ORDER = vocab.codes(vocab.TIMEPOINTS)
 
@@ -61,15 +62,18 @@ def compute(
     models: bool = True,
     cached: bool = True,
 ) -> CohortView:
-    """Load (from the in-memory snapshot when ``cached``), aggregate, and with ``models`` also
-    the attrition (IPW) and benchmarking models (units under ``min_unit`` patients not
-    ranked); de-identify (researchers: small cells suppressed, surgeons pseudonymised); chart."""
+    """Load (from the in-memory snapshot when ``cached``), aggregate (with the radiographic
+    measures, one query), and with ``models`` also the attrition (IPW) and benchmarking models
+    (units under ``min_unit`` patients not ranked); de-identify (researchers: small cells
+    suppressed, surgeons pseudonymised); chart."""
     # De-identified (research) views hold only patients whose data may be used for research.
     if cached:
         data = snapshot.cohort(site_ids, filters, as_of, research=deidentified)
     else:
         data = load_cohort(site_ids, filters, as_of=as_of, research=deidentified)
     board = build_dashboard(data, models=models)
+    # Radiographic measures are not in the snapshot: one query on the filtered cohort's ids.
+    board.add(radiographic_table(load_changes(site_ids, data)))
     labels = surgeon_labels(data, deidentified)
     panels = _benchmarks(data, labels, min_unit, deidentified) if models else []
     for panel in panels:

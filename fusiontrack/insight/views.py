@@ -33,6 +33,7 @@ SECTIONS = (
     ("Follow-up completeness", ("completeness",)),
     ("Complications and events", ("complications", "clavien_dindo", "early_events", "survival")),
     ("Fusion, hospital stay and work", ("fusion", "length_of_stay", "return_to_work")),
+    ("Radiographic measures", ("radiographic",)),
 )
 
 
