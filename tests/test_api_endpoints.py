@@ -255,3 +255,10 @@ def test_unknown_paths_and_methods_use_the_one_error_shape(client, sofia, method
     if status == 405:
         assert response.json()["error"]["code"] == "method_not_allowed"
         assert "GET" in response["Allow"]
+
+
+def test_a_huge_offset_is_a_clear_validation_error_not_a_server_error(client, anna, sofia):
+    response = client.get("/api/patients?offset=9223372036854775806", **sofia)
+    assert response.status_code == 422
+    assert "error" in response.json()
+    assert client.get("/api/patients?offset=1000000000", **sofia).json()["items"] == []

@@ -18,6 +18,7 @@ from fusiontrack.registry.models import Episode, Patient, Site
 router = Router(tags=["patients"])
 
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000
 
 
 def require_write(request: HttpRequest) -> None:
@@ -29,7 +30,8 @@ class PatientFilter(Schema):
     site: str | None = Field(default=None, description="Site code; default every site you see.")
     mrn: str | None = None
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(default=0, ge=0)
+    # Capped so a huge offset is a clear 422, not an integer overflow in the database.
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/patients", response=s.PatientPage, summary="Patients at your sites")
