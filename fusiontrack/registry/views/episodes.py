@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from fusiontrack.registry import access, services
 from fusiontrack.registry.audit import snapshot
 from fusiontrack.registry.forms import EpisodeForm, StageForm
-from fusiontrack.registry.views.common import today
+from fusiontrack.registry.views.common import save_edit, today
 
 
 def _back(episode) -> str:  # type: ignore[no-untyped-def]
@@ -48,20 +48,13 @@ def episode_edit(request: HttpRequest, episode_id: int) -> HttpResponse:
     episode = access.get_episode_for_user(request, episode_id, write=True)
     before = snapshot(episode)
     form = EpisodeForm(request.POST or None, instance=episode, as_of=today())
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_record(
-                request,
-                form.save(commit=False),
-                before=before,
-                expected_version=form.cleaned_data.get("version"),
-                role=access.role_at(request, episode.site_id) or "",
-            )
-        except services.StaleRecord as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Episode saved.")
-            return redirect(_back(episode))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and save_edit(request, form, before=before, site_id=episode.site_id)
+    ):
+        messages.success(request, "Episode saved.")
+        return redirect(_back(episode))
     context = {"form": form, "patient": episode.patient, "episode": episode}
     return render(request, "registry/episode_form.html", context)
 

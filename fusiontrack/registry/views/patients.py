@@ -16,7 +16,7 @@ from fusiontrack.registry.journey import build_journey, load_episode
 from fusiontrack.registry.kinds import KINDS
 from fusiontrack.registry.models import Episode, Patient, ReferenceTrajectory, Site
 from fusiontrack.registry.panel import build_panel
-from fusiontrack.registry.views.common import int_or_none, paginate, today
+from fusiontrack.registry.views.common import int_or_none, paginate, save_edit, today
 
 
 @login_required
@@ -96,20 +96,13 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request, patient_id, write=True)
     before = snapshot(patient)
     form = PatientForm(request.POST or None, instance=patient, as_of=today())
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_record(
-                request,
-                form.save(commit=False),
-                before=before,
-                expected_version=form.cleaned_data.get("version"),
-                role=access.role_at(request, patient.site_id) or "",
-            )
-        except services.StaleRecord as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Patient details saved.")
-            return redirect("registry:patient_detail", patient_id=patient.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and save_edit(request, form, before=before, site_id=patient.site_id)
+    ):
+        messages.success(request, "Patient details saved.")
+        return redirect("registry:patient_detail", patient_id=patient.pk)
     return render(
         request,
         "registry/patient_form.html",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from fusiontrack.registry import access, services
 from fusiontrack.registry.audit import snapshot
 from fusiontrack.registry.kinds import get_kind
-from fusiontrack.registry.views.common import today
+from fusiontrack.registry.views.common import save_edit, today
 
 
 def _back(episode) -> str:  # type: ignore[no-untyped-def]
@@ -51,20 +51,13 @@ def record_edit(request: HttpRequest, kind_slug: str, record_id: int) -> HttpRes
     episode = record.episode  # type: ignore[attr-defined]
     before = snapshot(record)
     form = _form(kind, request, episode, instance=record)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_record(
-                request,
-                form.save(commit=False),
-                before=before,
-                expected_version=form.cleaned_data.get("version"),
-                role=access.role_at(request, episode.site_id) or "",
-            )
-        except services.StaleRecord as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"{kind.label} saved.")
-            return redirect(_back(episode))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and save_edit(request, form, before=before, site_id=episode.site_id)
+    ):
+        messages.success(request, f"{kind.label} saved.")
+        return redirect(_back(episode))
     context = {
         "form": form,
         "kind": kind,
