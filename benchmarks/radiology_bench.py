@@ -9,23 +9,10 @@ from __future__ import annotations
 import math
 import timeit
 
+from fusiontrack.imaging.synthetic import PREOP
+
 # A left-facing, slightly rotated synthetic film (pixels, y down) with a 7 mm L4–L5 slip.
-LANDMARKS = {
-    "S1_superior_posterior": (1200.0, 1500.0),
-    "S1_superior_anterior": (964.3, 1702.0),
-    "L5_inferior_posterior": (1135.2, 1444.4),
-    "L5_inferior_anterior": (869.6, 1592.3),
-    "L5_superior_posterior": (1012.6, 1282.7),
-    "L5_superior_anterior": (738.4, 1418.4),
-    "L4_inferior_posterior": (920.5, 1245.8),
-    "L4_inferior_anterior": (638.5, 1333.8),
-    "L4_superior_posterior": (843.5, 1064.6),
-    "L4_superior_anterior": (558.2, 1144.1),
-    "L1_superior_posterior": (560.2, 317.4),
-    "L1_superior_anterior": (279.0, 287.8),
-    "femoral_head_left": (947.9, 2372.9),
-    "femoral_head_right": (898.1, 2376.7),
-}
+LANDMARKS = PREOP
 SPACING = (0.14, 0.12)
 ENDPLATES = (
     "S1_superior",

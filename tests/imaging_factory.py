@@ -8,26 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from fusiontrack.imaging.synthetic import PREOP
+
 # The radiology benchmark's left-facing film (pixels, y down), scaled by 0.4 so that it fits a
 # 1000 × 1000 image: L4–L5 slip, both femoral heads.
 LANDMARKS_1000: dict[str, tuple[float, float]] = {
-    name: (round(x * 0.4, 1), round(y * 0.4, 1))
-    for name, (x, y) in {
-        "S1_superior_posterior": (1200.0, 1500.0),
-        "S1_superior_anterior": (964.3, 1702.0),
-        "L5_inferior_posterior": (1135.2, 1444.4),
-        "L5_inferior_anterior": (869.6, 1592.3),
-        "L5_superior_posterior": (1012.6, 1282.7),
-        "L5_superior_anterior": (738.4, 1418.4),
-        "L4_inferior_posterior": (920.5, 1245.8),
-        "L4_inferior_anterior": (638.5, 1333.8),
-        "L4_superior_posterior": (843.5, 1064.6),
-        "L4_superior_anterior": (558.2, 1144.1),
-        "L1_superior_posterior": (560.2, 317.4),
-        "L1_superior_anterior": (279.0, 287.8),
-        "femoral_head_left": (947.9, 2372.9),
-        "femoral_head_right": (898.1, 2376.7),
-    }.items()
+    name: (round(x * 0.4, 1), round(y * 0.4, 1)) for name, (x, y) in PREOP.items()
 }
 
 PATIENT = {
