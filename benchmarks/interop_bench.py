@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from benchmarks._pg import recreate_database
+
 N_PATIENTS = 10_000
 TIMEPOINTS = {"baseline": -20, "6w": 42, "3m": 91, "6m": 182, "12m": 365}
 N_OBSERVATIONS = 600_000
@@ -33,17 +35,6 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fusiontrack_bench_interop"
 CANONICAL = os.environ.get(
     "FUSIONTRACK_FHIR_CANONICAL_BASE", "https://fusiontrack.example/fhir"
 ).rstrip("/")
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _setup(url: str, data_dir: str) -> None:
@@ -275,7 +266,8 @@ def _line(what: str, n: int, seconds: float, floor_s: float, target: int) -> str
 def main() -> None:
     url = os.environ.get("FUSIONTRACK_BENCH_INTEROP_DATABASE_URL", DEFAULT_URL)
     with tempfile.TemporaryDirectory(prefix="fusiontrack-interop-bench-") as tmp:
-        _recreate_database(url)
+        if not recreate_database(url):
+            return
         _setup(url, tmp)
         site, user = _cohort()
         ndjson = Path(tmp) / "responses.ndjson"

@@ -44,6 +44,8 @@ from pathlib import Path
 
 from django.urls import include, path
 
+from benchmarks._pg import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: import this checkout's fusiontrack
     sys.path.insert(0, str(ROOT))
@@ -89,21 +91,6 @@ def wsgi_app():  # type: ignore[no-untyped-def]
 
 
 # -- database ----------------------------------------------------------------------------------
-
-
-def _recreate_database(url: str) -> bool:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        print(f"skipped: PostgreSQL not reachable at {admin} ({exc})")
-        return False
-    return True
 
 
 def _seed(count: int) -> list[str]:
@@ -311,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv if argv is not None else [])
 
     url = os.environ.get("FUSIONTRACK_BENCH_DATABASE_URL", DEFAULT_DB)
-    if not _recreate_database(url):
+    if not recreate_database(url):
         return
     os.environ.update(
         DATABASE_URL=url,

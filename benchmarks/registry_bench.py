@@ -34,6 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks._pg import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: import this checkout's fusiontrack
     sys.path.insert(0, str(ROOT))
@@ -123,21 +125,6 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         help="keep a database already loaded with this many patients",
     )
     return parser.parse_args(argv)
-
-
-def _recreate_database(url: str) -> bool:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        print(f"skipped: PostgreSQL not reachable at {admin} ({exc})")
-        return False
-    return True
 
 
 def _database_exists(url: str) -> bool:
@@ -260,7 +247,7 @@ def _patients_to_show(site_ids: list[int]) -> tuple[int, int, int, int]:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv or [])
     url = args.database_url
-    if not (args.reuse and _database_exists(url)) and not _recreate_database(url):
+    if not (args.reuse and _database_exists(url)) and not recreate_database(url):
         return 0
     _setup_django(url)
     from django.conf import settings

@@ -20,7 +20,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from benchmarks._pg import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -31,14 +32,9 @@ THREADS = 8
 
 
 def _prepare(url: str) -> None:
-    import psycopg
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        db.execute(f'CREATE DATABASE "{name}"')
+    if not recreate_database(url):
+        raise SystemExit(0)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fusiontrack.settings")
     os.environ.setdefault("FUSIONTRACK_DATA_DIR", str(ROOT / "var" / "bench"))
