@@ -126,6 +126,16 @@ def score_frame(frame: Any, value_set: str, odi_max_missing: int, **eq5d: Any) -
     return score_table(frame, value_set=value_set, odi_max_missing=odi_max_missing, **eq5d)
 
 
+#: --encoding for the commands that read CSV files; checked before any file is read.
+encoding_option = click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    callback=lambda ctx, param, value: _check_encoding(value),
+    help="Text encoding of the CSV files (e.g. cp1252 for older Excel exports).",
+)
+
+
 @main.command("score")
 @click.argument("input_csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -172,13 +182,7 @@ def score_frame(frame: Any, value_set: str, odi_max_missing: int, **eq5d: Any) -
 )
 @click.option("--age-column", default="age", show_default=True, help="Age in years (DSU mapping).")
 @click.option("--sex-column", default="sex", show_default=True, help="male/female (DSU mapping).")
-@click.option(
-    "--encoding",
-    default="utf-8",
-    show_default=True,
-    callback=lambda ctx, param, value: _check_encoding(value),
-    help="Text encoding of the CSV files (e.g. cp1252 for older Excel exports).",
-)
+@encoding_option
 @click.option("--strict", is_flag=True, help="Exit non-zero if any row has an error.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def score_command(
@@ -327,13 +331,7 @@ def value_sets_command() -> None:
     help="Which published thresholds to apply (see `fusiontrack thresholds`).",
 )
 @click.option("--value-set", default="england", show_default=True, help="EQ-5D-5L value set.")
-@click.option(
-    "--encoding",
-    default="utf-8",
-    show_default=True,
-    callback=lambda ctx, param, value: _check_encoding(value),
-    help="Text encoding of the CSV files (e.g. cp1252 for older Excel exports).",
-)
+@encoding_option
 @click.option("--limit", default=20, show_default=True, help="Patients to print (0 = all).")
 def compare_command(
     baseline_csv: Path,
