@@ -256,6 +256,44 @@ def due_mask(data: CohortData, timepoint: str) -> pd.Series:
     return days >= window_close_days(timepoint)
 
 
+def episode_flags(data: CohortData, measure: str, timepoint: str) -> pd.DataFrame:
+    """MCID / SCB / PASS reached (bool) and defined (``<kind>_known``) for every episode with
+    both a baseline and a ``timepoint`` score of ``measure``, indexed by episode.
+
+    Why cached: a pair's classification does not depend on the filter, so it is computed once
+    on the whole snapshot (``data.derived`` is shared by every filtered sub-cohort) instead of
+    once per request; the classifier's per-call conversions dominated a warm dashboard.
+    """
+    key = ("threshold_flags", measure, timepoint)
+    cached = data.derived.get(key)
+    if cached is not None:
+        return cached
+    columns = [c for kind in THRESHOLD_KINDS for c in (kind, f"{kind}_known")]
+    table = (
+        data.wide_all[measure]
+        if measure in data.wide_all.columns.get_level_values(0)
+        else pd.DataFrame()
+    )
+    if "baseline" not in table or timepoint not in table:
+        frame = pd.DataFrame({c: pd.Series(dtype=bool) for c in columns})
+    else:
+        both = (table["baseline"].notna() & table[timepoint].notna()).to_numpy()
+        flags = classify_change_batch(measure, table["baseline"][both], table[timepoint][both])
+        frame = pd.DataFrame(
+            {
+                c: (
+                    flags[c].fillna(False).to_numpy(bool)
+                    if not c.endswith("_known")
+                    else flags[c.removesuffix("_known")].notna().to_numpy()
+                )
+                for c in columns
+            },
+            index=table.index[both],
+        )
+    data.derived[key] = frame
+    return frame
+
+
 def threshold_rates(data: CohortData, measures: list[str]) -> Table:
     """% reaching MCID / SCB / PASS with numbers reaching, answering and eligible.
 
@@ -273,20 +311,19 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
             n_eligible = int(eligible.sum())
             if not n_eligible:
                 continue
-            flags = classify_change_batch(measure, wide["baseline"][eligible], follow[eligible])
-            answered = follow[eligible].notna().to_numpy()
+            answered_ids = follow.index[(eligible & follow.notna()).to_numpy()]
+            flags = episode_flags(data, measure, tp).reindex(answered_ids, fill_value=False)
             for kind, label in THRESHOLD_KINDS.items():
-                flag = flags[kind]
-                known = answered & flag.notna().to_numpy()
-                reached = int((flag.fillna(False).to_numpy(bool) & known).sum())
-                p = wilson_proportion(reached, int(known.sum()), n_eligible)
+                n_known = int(flags[f"{kind}_known"].sum())
+                reached = int((flags[kind] & flags[f"{kind}_known"]).sum())
+                p = wilson_proportion(reached, n_known, n_eligible)
                 rows.append(
                     {
                         "measure": measure,
                         "timepoint": tp,
                         "threshold": label,
                         "n_reaching": reached,
-                        "n_answering": int(known.sum()),
+                        "n_answering": n_known,
                         "n_eligible": n_eligible,
                         "proportion": p.proportion,
                         "lower": p.lower,

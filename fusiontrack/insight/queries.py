@@ -49,6 +49,9 @@ class CohortData:
     surgeon_names: dict[int, str]
     #: Every score pivoted once: index episode, columns (measure, time point).
     wide_all: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Per-episode results that do not depend on the filter (e.g. MCID/SCB/PASS flags), computed
+    #: once on the snapshot and shared by every sub-cohort `restrict` makes from it.
+    derived: dict[Any, Any] = field(default_factory=dict)
 
     def wide(self, measure: str) -> pd.DataFrame:
         """Scores of one measure: one row per episode of the cohort, one column per time point."""
@@ -77,6 +80,7 @@ class CohortData:
             work=rows(self.work),
             surgeon_names=self.surgeon_names,
             wide_all=self.wide_all.loc[self.wide_all.index.intersection(keep)],
+            derived=self.derived,
         )
 
 
