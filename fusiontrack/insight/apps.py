@@ -12,7 +12,8 @@ class InsightConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Clear the cohort snapshot whenever a registry record is saved or deleted."""
+        """Clear the cohort snapshot whenever a registry record is saved or deleted; in a
+        serving process, warm it in the background (``warmup``)."""
         from django.db.models.signals import post_delete, post_save
 
         from fusiontrack.insight.snapshot import invalidate
@@ -28,3 +29,9 @@ class InsightConfig(AppConfig):
 
         post_save.connect(registry_changed, weak=False, dispatch_uid="insight-snapshot-save")
         post_delete.connect(registry_changed, weak=False, dispatch_uid="insight-snapshot-delete")
+
+        from django.utils import timezone
+
+        from fusiontrack.insight.warmup import start_if_serving
+
+        start_if_serving(timezone.localdate())
