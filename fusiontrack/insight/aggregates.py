@@ -252,8 +252,7 @@ def score_changes(data: CohortData, measures: list[str]) -> Table:
 
 def due_mask(data: CohortData, timepoint: str) -> pd.Series:
     """Episodes whose time point window had closed by ``as_of``."""
-    days = (pd.Timestamp(data.as_of) - data.episodes["surgery_date"]).dt.days
-    return days >= window_close_days(timepoint)
+    return data.days_since_surgery() >= window_close_days(timepoint)
 
 
 def episode_flags(data: CohortData, measure: str, timepoint: str) -> pd.DataFrame:
@@ -356,14 +355,23 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
     )
 
 
+def _answered_by_timepoint(wide: pd.DataFrame) -> pd.DataFrame:
+    """Episode × time point: any measure answered (numpy ``any`` over each time point's
+    columns; transposing and grouping a 100,000-row frame took a tenth of the dashboard)."""
+    if wide.empty or wide.columns.nlevels < 2:
+        return pd.DataFrame(index=wide.index)
+    present = wide.notna().to_numpy()
+    timepoints = wide.columns.get_level_values(1)
+    return pd.DataFrame(
+        {tp: present[:, np.asarray(timepoints == tp)].any(axis=1) for tp in timepoints.unique()},
+        index=wide.index,
+    )
+
+
 def completeness(data: CohortData) -> Table:
     """Follow-up completeness per time point and site: any score at the time point."""
     wide = data.wide_all.reindex(data.episodes.index)
-    answered_by_tp = (
-        wide.notna().T.groupby(level=1).any().T
-        if not wide.empty
-        else pd.DataFrame(index=wide.index)
-    )
+    answered_by_tp = _answered_by_timepoint(wide)
     rows = []
     for tp in ("baseline", *FOLLOW_UPS):
         got = (

@@ -52,13 +52,27 @@ class CohortData:
     #: Per-episode results that do not depend on the filter (e.g. MCID/SCB/PASS flags), computed
     #: once on the snapshot and shared by every sub-cohort `restrict` makes from it.
     derived: dict[Any, Any] = field(default_factory=dict)
+    #: This (sub-)cohort's own memo (`wide` tables, days since surgery): several aggregates
+    #: ask for the same ones and each costs a reindex over every episode. Treat as read-only.
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def wide(self, measure: str) -> pd.DataFrame:
-        """Scores of one measure: one row per episode of the cohort, one column per time point."""
-        if measure not in self.wide_all.columns.get_level_values(0):
-            return pd.DataFrame(index=self.episodes.index)
-        table = self.wide_all[measure]
-        return table.reindex(self.episodes.index)
+        """Scores of one measure: one row per episode of the cohort, one column per time point
+        (shared by callers: do not modify it)."""
+        key = ("wide", measure)
+        if key not in self.memo:
+            if measure not in self.wide_all.columns.get_level_values(0):
+                self.memo[key] = pd.DataFrame(index=self.episodes.index)
+            else:
+                self.memo[key] = self.wide_all[measure].reindex(self.episodes.index)
+        return self.memo[key]  # type: ignore[no-any-return]
+
+    def days_since_surgery(self) -> pd.Series:
+        """Whole days from each episode's surgery to ``as_of`` (shared: do not modify)."""
+        if "days" not in self.memo:
+            delta = pd.Timestamp(self.as_of) - self.episodes["surgery_date"]
+            self.memo["days"] = delta.dt.days
+        return self.memo["days"]  # type: ignore[no-any-return]
 
     def restrict(self, filters: CohortFilter) -> CohortData:
         """The sub-cohort matching ``filters``, by pandas masks (no SQL)."""
