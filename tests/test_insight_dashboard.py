@@ -279,7 +279,7 @@ def test_snapshot_filtering_equals_sql_filtering(cohort, today, filters):
     cached = compute([cohort.north.pk], parsed, as_of=today, deidentified=False)
     direct = compute([cohort.north.pk], parsed, as_of=today, deidentified=False, cached=False)
     assert cached.board.n_episodes == direct.board.n_episodes
-    for key in ("means", "thresholds", "complications"):
+    for key in ("means", "changes", "thresholds", "completeness", "complications"):
         left = cached.board.tables[key].frame.reset_index(drop=True)
         right = direct.board.tables[key].frame.reset_index(drop=True)
         text = [c for c in left.columns if c in ("measure", "timepoint", "threshold", "category")]
