@@ -251,8 +251,11 @@ def load_cohort(cohort: Cohort, *, refresh: bool = True) -> LoadReport:
 
     report = LoadReport(skipped=False, patients=len(cohort.patients))
     started = time.perf_counter()
+    from fusiontrack.insight.changes import mark_everything
+
     with transaction.atomic():
         _Loader(cohort, report).run()
+        mark_everything()  # bulk rows send no signals: every cohort snapshot reloads
     _reset_sequences()
     if refresh:
         _timed(report, "reference trajectories", _refresh_reference)

@@ -1,5 +1,11 @@
-"""The in-memory cohort snapshot's expiry: an expired entry is served once more while a
-background thread reloads it (fusiontrack.insight.snapshot)."""
+"""The all-sites cohort snapshot and its change log (fusiontrack.insight.snapshot, .changes):
+one load serves every user's scope, saves are applied incrementally (also when another process
+made them), bulk loads and restored logs force a full reload, and an expired snapshot is served
+while it reloads in the background.
+
+Personas: Anna (North, Dr Lind), Birger (North) and Dagny (South, Dr Kim); only Anna consents
+to research.
+"""
 
 from __future__ import annotations
 
@@ -7,68 +13,307 @@ import datetime as dt
 import threading
 import time
 
+import pandas as pd
 import pytest
 
-from fusiontrack.insight import snapshot
+from fusiontrack.insight import changes, queries, snapshot
+from fusiontrack.insight.models import CohortChange
+from tests.conftest import build_patient
 
-AS_OF = dt.date(2026, 11, 24)
-KEY = ((1, 2), AS_OF, False)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_snapshot(monkeypatch):
+    monkeypatch.setenv("FUSIONTRACK_INSIGHT_CACHE_SECONDS", "300")
+    snapshot.invalidate()
+    yield
+    snapshot.invalidate()
 
 
 @pytest.fixture
-def loads(monkeypatch):
-    """Replace the SQL load by numbered stand-ins; record each load."""
-    calls: list[int] = []
+def full_loads(monkeypatch):
+    """Count full loads (``load_snapshot()`` without episode ids); still load for real."""
+    calls: list[object] = []
     done = threading.Event()
+    real = queries.load_snapshot
 
-    def fake_load(site_ids, filters, *, as_of, research):
-        calls.append(len(calls) + 1)
-        done.set()
-        return f"load {len(calls)}"
+    def counting(episode_ids=None):
+        data = real(episode_ids)
+        if episode_ids is None:
+            calls.append(data)
+            done.set()
+        return data
 
-    monkeypatch.setattr(snapshot, "load_cohort", fake_load)
-    monkeypatch.setenv("FUSIONTRACK_INSIGHT_CACHE_SECONDS", "300")
-    snapshot.invalidate()
-    yield calls, done
-    snapshot.invalidate()
+    monkeypatch.setattr(snapshot, "load_snapshot", counting)
+    return calls, done
+
+
+@pytest.fixture
+def registry(personas, today):
+    from fusiontrack.registry.models import Patient
+
+    p = personas
+    anna = build_patient(p.north, p.sofia, mrn="N-1001", today=today, complications=1)
+    birger = build_patient(
+        p.north, p.sofia, mrn="N-1002", given="Birger", family="Nilsson", today=today
+    )
+    dagny = build_patient(p.south, p.kim, mrn="S-2001", given="Dagny", family="Holm", today=today)
+    Patient.objects.filter(pk=anna.patient.pk).update(consent_research=True)
+    return p, anna, birger, dagny
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    columns = [c for c in frame.columns if c != "id"]
+    out = frame[columns].copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(str)
+    return out.sort_values(columns, kind="stable").reset_index(drop=True)
+
+
+def assert_same_cohort(a: queries.CohortData, b: queries.CohortData) -> None:
+    """Same episodes, scores and events, whatever the row order."""
+    assert sorted(a.episodes.index) == sorted(b.episodes.index)
+    pd.testing.assert_frame_equal(
+        a.episodes.sort_index()[sorted(b.episodes.columns)],
+        b.episodes.sort_index()[sorted(b.episodes.columns)],
+        check_dtype=False,
+        check_index_type=False,
+    )
+    for name in ("scores", "complications", "reoperations", "stays", "fusion", "work"):
+        pd.testing.assert_frame_equal(
+            _sorted(getattr(a, name)),
+            _sorted(getattr(b, name)),
+            check_dtype=False,
+            check_index_type=False,
+        )
+    if a.wide_all.empty and b.wide_all.empty:
+        return
+    wide_a = a.wide_all.sort_index().sort_index(axis=1)
+    wide_b = b.wide_all.sort_index().sort_index(axis=1)
+    pd.testing.assert_frame_equal(wide_a, wide_b, check_dtype=False, check_names=False)
+
+
+def test_one_load_serves_every_scope(registry, today, full_loads):
+    p, anna, birger, dagny = registry
+    calls, _ = full_loads
+    both = snapshot.full_cohort([p.north.pk, p.south.pk], today)
+    north = snapshot.full_cohort([p.north.pk], today)
+    research = snapshot.full_cohort([p.north.pk], today, research=True)
+    too_early = snapshot.full_cohort([p.north.pk, p.south.pk], today - dt.timedelta(days=401))
+    assert len(calls) == 1
+    assert set(both.episodes["patient_id"]) == {anna.patient.pk, birger.patient.pk, dagny.patient.pk}
+    assert set(north.episodes["patient_id"]) == {anna.patient.pk, birger.patient.pk}
+    assert set(research.episodes["patient_id"]) == {anna.patient.pk}
+    assert too_early.episodes.empty  # everyone was operated 400 days before today
+    assert north.as_of == today
+
+
+def test_scopes_equal_a_direct_sql_load(registry, today):
+    from fusiontrack.insight.filters import CohortFilter
+
+    p, *_ = registry
+    for sites in ([p.north.pk], [p.south.pk], [p.north.pk, p.south.pk]):
+        for research in (False, True):
+            assert_same_cohort(
+                snapshot.full_cohort(sites, today, research=research),
+                queries.load_cohort(sites, CohortFilter(), as_of=today, research=research),
+            )
+
+
+def test_a_save_is_applied_without_a_full_reload(registry, today, full_loads):
+    from fusiontrack.insight.filters import CohortFilter
+    from fusiontrack.registry.models import Complication
+
+    p, anna, birger, _ = registry
+    calls, _ = full_loads
+    before = snapshot.full_cohort([p.north.pk], today)
+    assert (before.complications["episode_id"] == birger.episode.pk).sum() == 0
+    Complication.objects.create(
+        episode=birger.episode,
+        occurred_on=today - dt.timedelta(days=390),
+        category="dural_tear",
+        clavien_dindo="I",
+    )
+    after = snapshot.full_cohort([p.north.pk], today)
+    assert len(calls) == 1
+    assert (after.complications["episode_id"] == birger.episode.pk).sum() == 1
+    assert_same_cohort(
+        after, queries.load_cohort([p.north.pk], CohortFilter(), as_of=today, research=False)
+    )
+
+
+def test_every_kind_of_change_matches_a_fresh_load(registry, today, full_loads):
+    """New responses (scores), a changed diagnosis, withdrawn consent, a deleted episode and a
+    new patient: the patched snapshot equals a fresh load, derived MCID flags included."""
+    from fusiontrack.insight.aggregates import episode_flags
+    from fusiontrack.registry import services
+    from fusiontrack.registry.models import Diagnosis, Episode, Patient
+    from tests.conftest import odi_answers
+
+    p, anna, birger, dagny = registry
+    calls, _ = full_loads
+    sites = [p.north.pk, p.south.pk]
+    warm = snapshot.full_cohort(sites, today)
+    episode_flags(warm, "odi", "12m")  # derived on the snapshot, carried over by patches
+
+    services.save_response(
+        None,
+        episode=birger.episode,
+        instrument_id="odi",
+        timepoint="6m",
+        responded_on=today - dt.timedelta(days=400 - 182),
+        answers=odi_answers(5),
+        entry_mode="staff",
+        role="surgeon",
+        entered_by=p.sofia,
+    )
+    diagnosis = Diagnosis.objects.get(episode=birger.episode)
+    diagnosis.diagnosis = "degenerative_disc_disease"
+    diagnosis.save()
+    patient = Patient.objects.get(pk=anna.patient.pk)
+    patient.consent_withdrawn_date = today
+    patient.save()
+    Episode.objects.get(pk=dagny.episode.pk).delete()
+    eve = build_patient(p.south, p.kim, mrn="S-2002", given="Eve", family="Ek", today=today)
+
+    patched = snapshot.full_cohort(sites, today)
+    assert len(calls) == 1
+    fresh = queries.load_snapshot().scope(sites, today, research=False)
+    assert_same_cohort(patched, fresh)
+    assert set(patched.episodes["patient_id"]) == {birger.patient.pk, eve.patient.pk}
+    assert patched.episodes.loc[birger.episode.pk, "diagnosis"] == "degenerative_disc_disease"
+    flags = episode_flags(patched, "odi", "12m")
+    recomputed = episode_flags(fresh, "odi", "12m")
+    pd.testing.assert_frame_equal(flags.sort_index(), recomputed.sort_index(), check_names=False)
+
+
+def test_a_change_from_another_process_is_seen_on_the_next_view(registry, today, full_loads):
+    """Another process's write that bypassed this process's signals, announced only by its
+    change row, reaches this process's snapshot."""
+    from fusiontrack.registry.models import Operation
+
+    p, anna, *_ = registry
+    calls, _ = full_loads
+    assert snapshot.full_cohort([p.north.pk], today).episodes.loc[anna.episode.pk, "approach"] == (
+        "tlif"
+    )
+    Operation.objects.filter(episode=anna.episode).update(approach="plif")  # no signal
+    assert snapshot.full_cohort([p.north.pk], today).episodes.loc[anna.episode.pk, "approach"] == (
+        "tlif"
+    )
+    CohortChange.objects.create(episode_id=anna.episode.pk)  # what the other process wrote
+    view = snapshot.full_cohort([p.north.pk], today)
+    assert view.episodes.loc[anna.episode.pk, "approach"] == "plif"
+    assert len(calls) == 1
+
+
+def test_a_late_committed_change_below_the_applied_id_is_still_applied(registry, today):
+    """PostgreSQL hands out ids at insert and shows rows at commit: a row with a lower id can
+    appear after a higher one was applied. It is read within LOOKBACK and applied once."""
+    from fusiontrack.registry.models import Operation
+
+    p, anna, birger, _ = registry
+    snapshot.full_cohort([p.north.pk], today)
+    late = CohortChange.objects.create(episode_id=birger.episode.pk)
+    CohortChange.objects.create(episode_id=anna.episode.pk)
+    snapshot.full_cohort([p.north.pk], today)
+    applied = snapshot._STATE.applied
+    # Pretend the late row was invisible when the later one was applied.
+    snapshot._STATE.seen.discard(late.pk)
+    Operation.objects.filter(episode=birger.episode).update(approach="alif")
+    assert late.pk < applied
+    view = snapshot.full_cohort([p.north.pk], today)
+    assert view.episodes.loc[birger.episode.pk, "approach"] == "alif"
+    assert late.pk in snapshot._STATE.seen
+
+
+def test_mark_everything_forces_one_full_reload(registry, today, full_loads):
+    p, *_ = registry
+    calls, _ = full_loads
+    snapshot.full_cohort([p.north.pk], today)
+    changes.mark_everything()
+    snapshot.full_cohort([p.north.pk], today)
+    snapshot.full_cohort([p.north.pk], today)
+    assert len(calls) == 2
+
+
+def test_a_restored_or_pruned_change_log_forces_a_full_reload(registry, today, full_loads):
+    p, anna, *_ = registry
+    calls, _ = full_loads
+    CohortChange.objects.create(episode_id=anna.episode.pk)
+    snapshot.full_cohort([p.north.pk], today)
+    assert snapshot._STATE.applied > 0
+    CohortChange.objects.all().delete()  # e.g. a restore of a backup taken long ago
+    snapshot.full_cohort([p.north.pk], today)
+    assert len(calls) == 2
+
+
+def test_only_records_the_cohort_reads_write_change_rows(registry, today):
+    from fusiontrack.registry.models import FollowUp, Reoperation
+
+    _, anna, *_ = registry
+    CohortChange.objects.all().delete()
+    follow_up = FollowUp.objects.filter(episode=anna.episode).first()
+    follow_up.save()
+    assert CohortChange.objects.count() == 0
+    Reoperation.objects.create(
+        episode=anna.episode, reoperation_date=today - dt.timedelta(days=30), reason="other"
+    )
+    assert list(CohortChange.objects.values_list("episode_id", flat=True)) == [anna.episode.pk]
+
+
+def test_prune_keeps_recent_change_rows(registry, today):
+    from django.utils import timezone
+
+    old = CohortChange.objects.create(everything=True)
+    CohortChange.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=3)
+    )
+    recent = CohortChange.objects.create(everything=True)
+    changes.prune(timezone.now() - dt.timedelta(days=1))
+    remaining = set(CohortChange.objects.values_list("pk", flat=True))
+    assert old.pk not in remaining
+    assert recent.pk in remaining
 
 
 def _age(seconds: float) -> None:
-    _stamp, data = snapshot._CACHE[KEY]
-    snapshot._CACHE[KEY] = (time.monotonic() - seconds, data)
+    snapshot._STATE.loaded_at = time.monotonic() - seconds
 
 
-def test_fresh_entry_is_reused(loads):
-    calls, _ = loads
-    assert snapshot.full_cohort([2, 1], AS_OF) == "load 1"
-    assert snapshot.full_cohort([1, 2], AS_OF) == "load 1"
-    assert calls == [1]
-
-
-def test_expired_entry_is_served_while_reloaded_in_background(loads):
-    calls, done = loads
-    snapshot.full_cohort([1, 2], AS_OF)
+@pytest.mark.django_db(transaction=True)  # the background thread has its own connection
+def test_expired_snapshot_is_served_while_reloaded_in_background(registry, today, full_loads):
+    p, *_ = registry
+    calls, done = full_loads
+    first = snapshot.full_cohort([p.north.pk], today)
     done.clear()
     _age(301)
-    assert snapshot.full_cohort([1, 2], AS_OF) == "load 1"  # stale, no wait
-    assert done.wait(5)
-    for _ in range(50):
-        if not snapshot._REFRESHING:
+    assert snapshot.full_cohort([p.north.pk], today) is first  # stale, no wait
+    assert done.wait(10)
+    for _ in range(100):
+        if not snapshot._STATE.refreshing:
             break
         time.sleep(0.02)
-    assert snapshot.full_cohort([1, 2], AS_OF) == "load 2"
-    assert calls == [1, 2]
+    assert snapshot.full_cohort([p.north.pk], today) is not first
+    assert len(calls) == 2
 
 
-def test_entry_older_than_twice_the_expiry_is_reloaded_before_answering(loads):
-    calls, _ = loads
-    snapshot.full_cohort([1, 2], AS_OF)
+def test_snapshot_older_than_twice_the_expiry_is_reloaded_before_answering(
+    registry, today, full_loads
+):
+    p, *_ = registry
+    calls, _ = full_loads
+    snapshot.full_cohort([p.north.pk], today)
     _age(601)
-    assert snapshot.full_cohort([1, 2], AS_OF) == "load 2"
-    assert calls == [1, 2]
+    snapshot.full_cohort([p.north.pk], today)
+    assert len(calls) == 2
 
 
-def test_invalidate_forgets_the_snapshot(loads):
-    snapshot.full_cohort([1, 2], AS_OF)
+def test_invalidate_forgets_the_snapshot(registry, today, full_loads):
+    p, *_ = registry
+    calls, _ = full_loads
+    snapshot.full_cohort([p.north.pk], today)
     snapshot.invalidate()
-    assert snapshot.full_cohort([1, 2], AS_OF) == "load 2"
+    snapshot.full_cohort([p.north.pk], today)
+    assert len(calls) == 2

@@ -62,5 +62,6 @@ def test_warm_builds_the_all_sites_snapshot(personas, today):
     warmup.warm(today)
     sites = tuple(sorted([personas.north.pk, personas.south.pk]))
     key = (sites, today, False)
-    assert key in snapshot._CACHE
-    assert len(snapshot._CACHE[key][1].episodes) == 1
+    assert snapshot._STATE.base is not None
+    assert key in snapshot._STATE.scoped
+    assert len(snapshot._STATE.scoped[key].episodes) == 1

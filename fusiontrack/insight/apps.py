@@ -12,23 +12,12 @@ class InsightConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Clear the cohort snapshot whenever a registry record is saved or deleted; in a
-        serving process, warm it in the background (``warmup``)."""
-        from django.db.models.signals import post_delete, post_save
+        """Record every change of a record the cohort reads in the change log that keeps the
+        in-memory snapshot current (``changes``); in a serving process, load the snapshot in
+        the background (``warmup``)."""
+        from fusiontrack.insight import changes
 
-        from fusiontrack.insight.snapshot import invalidate
-
-        def registry_changed(sender: type, **kwargs: object) -> None:
-            meta = getattr(sender, "_meta", None)
-            if (
-                meta is not None
-                and meta.app_label == "registry"
-                and meta.model_name != ("auditevent")
-            ):
-                invalidate()
-
-        post_save.connect(registry_changed, weak=False, dispatch_uid="insight-snapshot-save")
-        post_delete.connect(registry_changed, weak=False, dispatch_uid="insight-snapshot-delete")
+        changes.connect()
 
         from django.utils import timezone
 

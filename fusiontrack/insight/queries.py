@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper
 
 from fusiontrack.insight.filters import CohortFilter
 from fusiontrack.registry import models as m
@@ -76,26 +77,97 @@ class CohortData:
 
     def restrict(self, filters: CohortFilter) -> CohortData:
         """The sub-cohort matching ``filters``, by pandas masks (no SQL)."""
-        episodes = filters.apply_all_frame(self.episodes)
+        return self._subset(filters.apply_all_frame(self.episodes), filters, self.as_of)
+
+    def scope(self, site_ids: Sequence[int], as_of: dt.date, *, research: bool) -> CohortData:
+        """The part of an all-sites snapshot (`load_snapshot`) a user may analyse: episodes at
+        ``site_ids`` operated by ``as_of``, and for research views only patients whose data
+        may be used for research (column ``research_ok``)."""
+        ep = self.episodes
+        mask = ep["site_id"].isin(list(site_ids)) & (ep["surgery_date"] <= pd.Timestamp(as_of))
+        if research:
+            mask &= ep["research_ok"].astype(bool)
+        return self._subset(ep[mask], CohortFilter(), as_of)
+
+    def _subset(self, episodes: pd.DataFrame, filters: CohortFilter, as_of: dt.date) -> CohortData:
         keep = episodes.index
+        everything = len(keep) == len(self.episodes)
 
         def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            if everything:
+                return frame
             return frame[frame["episode_id"].isin(keep)].reset_index(drop=True)
 
         return CohortData(
-            as_of=self.as_of,
+            as_of=as_of,
             filters=filters,
             episodes=episodes,
-            scores=self.scores if len(keep) == len(self.episodes) else rows(self.scores),
+            scores=rows(self.scores),
             complications=rows(self.complications),
             reoperations=rows(self.reoperations),
             stays=rows(self.stays),
             fusion=rows(self.fusion),
             work=rows(self.work),
             surgeon_names=self.surgeon_names,
-            wide_all=self.wide_all.loc[self.wide_all.index.intersection(keep)],
+            wide_all=self.wide_all
+            if everything
+            else self.wide_all.loc[self.wide_all.index.intersection(keep)],
             derived=self.derived,
         )
+
+    def replace(self, episode_ids: Iterable[int], fresh: CohortData) -> CohortData:
+        """A copy with the rows of ``episode_ids`` replaced by ``fresh`` (those episodes
+        reloaded; an episode missing from ``fresh`` was deleted or left the cohort). The copy
+        starts with empty ``derived`` results: the caller re-derives them."""
+        gone = pd.Index(sorted({int(e) for e in episode_ids}))
+
+        def patched(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+            kept = old[~old["episode_id"].isin(gone)]
+            if new.empty:
+                return kept.reset_index(drop=True)
+            if kept.empty:
+                return new.reset_index(drop=True)
+            return pd.concat([kept, new], ignore_index=True)
+
+        episodes = self.episodes[~self.episodes.index.isin(gone)]
+        if not fresh.episodes.empty:
+            episodes = pd.concat([episodes, fresh.episodes]) if len(episodes) else fresh.episodes
+        scores = patched(*_same_categories(self.scores, fresh.scores, ("measure", "timepoint")))
+        wide = self.wide_all[~self.wide_all.index.isin(gone)]
+        if not fresh.wide_all.empty:
+            wide = pd.concat([wide, fresh.wide_all]) if len(wide) else fresh.wide_all
+        return CohortData(
+            as_of=self.as_of,
+            filters=self.filters,
+            episodes=episodes,
+            scores=scores,
+            complications=patched(self.complications, fresh.complications),
+            reoperations=patched(self.reoperations, fresh.reoperations),
+            stays=patched(self.stays, fresh.stays),
+            fusion=patched(self.fusion, fresh.fusion),
+            work=patched(self.work, fresh.work),
+            surgeon_names={**self.surgeon_names, **fresh.surgeon_names},
+            wide_all=wide,
+        )
+
+
+def _same_categories(
+    old: pd.DataFrame, new: pd.DataFrame, columns: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``old`` and ``new`` with the categorical ``columns`` sharing one category list, so that
+    concatenating them keeps the compact categorical dtype (adding categories keeps codes)."""
+    old, new = old.copy(deep=False), new.copy(deep=False)
+    for column in columns:
+        if column not in old or column not in new or new.empty:
+            continue
+        if not isinstance(old[column].dtype, pd.CategoricalDtype):
+            continue
+        new_values = new[column].astype("category")
+        extra = new_values.cat.categories.difference(old[column].cat.categories)
+        combined = old[column].cat.add_categories(extra) if len(extra) else old[column]
+        old[column] = combined
+        new[column] = new_values.cat.set_categories(combined.cat.categories)
+    return old, new
 
 
 def _frame(rows: Any, columns: Sequence[str]) -> pd.DataFrame:
@@ -163,9 +235,14 @@ def _to_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def operated_episodes(
-    site_ids: Sequence[int], filters: CohortFilter, as_of: dt.date, *, research: bool = False
+    site_ids: Sequence[int] | None,
+    filters: CohortFilter,
+    as_of: dt.date | None,
+    *,
+    research: bool = False,
 ) -> Any:
-    """Queryset of the operated episodes in the user's sites that match the SQL filters.
+    """Queryset of the operated episodes in the user's sites that match the SQL filters
+    (``site_ids`` None: every site; ``as_of`` None: operated on any date).
 
     Consent (``fusiontrack.security.consent``): a patient who withdrew consent never enters
     cohort analytics; for research (de-identified) views only patients whose data may be used
@@ -174,15 +251,30 @@ def operated_episodes(
     from fusiontrack.security.consent import research_filter
 
     base = m.Episode.objects.filter(
-        site_id__in=list(site_ids),
-        surgery_date__isnull=False,
-        surgery_date__lte=as_of,
-        patient__consent_withdrawn_date__isnull=True,
+        surgery_date__isnull=False, patient__consent_withdrawn_date__isnull=True
     )
+    if site_ids is not None:
+        base = base.filter(site_id__in=list(site_ids))
+    if as_of is not None:
+        base = base.filter(surgery_date__lte=as_of)
     if research:
         base = base.filter(research_filter("patient__"))
     # No ordering: DISTINCT (for joined filters) would add the ordering columns to the SELECT.
     return filters.apply_sql(base.order_by()).order_by()
+
+
+def load_snapshot(episode_ids: Iterable[int] | None = None) -> CohortData:
+    """Every operated episode of every site (or only ``episode_ids``), with a ``research_ok``
+    column, for the in-memory snapshot: `CohortData.scope` cuts a user's part out of it."""
+    from fusiontrack.security.consent import research_filter
+
+    qs = operated_episodes(None, CohortFilter(), None)
+    if episode_ids is not None:
+        qs = qs.filter(id__in=sorted({int(e) for e in episode_ids}))
+    qs = qs.annotate(
+        research_ok=ExpressionWrapper(research_filter("patient__"), output_field=BooleanField())
+    )
+    return _load(qs, CohortFilter(), dt.date.max, research_column=True)
 
 
 def load_cohort(
@@ -191,6 +283,12 @@ def load_cohort(
     """The cohort of operated episodes at ``site_ids`` matching ``filters``, as of ``as_of``
     (``research``: only patients whose data may be used for research)."""
     qs = operated_episodes(site_ids, filters, as_of, research=research)
+    return _load(qs, filters, as_of)
+
+
+def _load(
+    qs: Any, filters: CohortFilter, as_of: dt.date, *, research_column: bool = False
+) -> CohortData:
     ids = qs.values("id")
     episodes = _frame(
         qs.values_list(
@@ -202,9 +300,12 @@ def load_cohort(
             "surgery_date",
             "patient__sex",
             "patient__date_of_birth",
+            *(["research_ok"] if research_column else []),
         ),
-        EPISODE_COLUMNS,
+        EPISODE_COLUMNS + (("research_ok",) if research_column else ()),
     )
+    if research_column:
+        episodes["research_ok"] = episodes["research_ok"].isin([True, 1, "t", "true", "True"])
     episodes = _to_dates(episodes, "surgery_date", "date_of_birth")
     birthday_passed = (
         episodes["surgery_date"].dt.month * 100 + episodes["surgery_date"].dt.day

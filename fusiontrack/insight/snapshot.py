@@ -1,93 +1,103 @@
-"""The unfiltered cohort of a set of sites, loaded once and kept in memory; filters are pandas
-masks on it.
+"""One in-memory snapshot of every operated episode, kept current by the change log; each
+user's cohort is cut out of it and filtered with pandas masks.
 
 Why: loading a 100,000-patient registry (millions of Score rows) takes seconds even with COPY,
-while masking the loaded frames takes milliseconds, so every filter combination after the first
-is fast. Freshness: any save or delete of a registry record in this process clears the cache
-(signals, see `apps.py`), and entries expire after ``FUSIONTRACK_INSIGHT_CACHE_SECONDS``
-(default 300) so other processes' writes show within that time. Bulk loads that bypass signals
-(the demo loader) are covered by the expiry. An expired entry younger than twice that time is
-served once more while a background thread reloads it (stale-while-revalidate), so the user
-who happens to arrive after the expiry does not wait seconds for the reload.
+while masking loaded frames takes milliseconds. One all-sites snapshot (not one per set of
+sites, research flag or day) serves every user: `CohortData.scope` keeps the user's sites,
+the episodes operated by ``as_of`` and, for researchers, the research-consented patients.
+
+Freshness without reloading: every save or delete of a record the cohort reads appends a row
+to the change log in its own transaction (``changes.py``). On each use the snapshot reads the
+change rows it has not applied (one indexed query) and reloads only those episodes, so a save
+in any process shows on the next dashboard view everywhere. A full reload happens only for the
+first use in a process (``warmup.py`` does it at start-up), after a bulk load
+(``changes.mark_everything``) and, as a safety net for writes that bypass signals, when the
+snapshot is older than ``FUSIONTRACK_INSIGHT_CACHE_SECONDS`` (default 3600): an expired snapshot
+younger than twice that is served (with tracked changes applied) while a background thread
+reloads it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from fusiontrack.insight.filters import CohortFilter
-from fusiontrack.insight.queries import CohortData, load_cohort
+import pandas as pd
 
-_LOCK = threading.Lock()
-Key = tuple[tuple[int, ...], dt.date, bool]
-_CACHE: dict[Key, tuple[float, CohortData]] = {}
-#: Keys being reloaded in the background, and a counter bumped by `invalidate` so a reload
-#: that started before a save does not store pre-save data as fresh.
-_REFRESHING: set[Key] = set()
-_GENERATION = [0]
-#: How many site-set/day snapshots to keep (each is one registry's frames).
-MAX_ENTRIES = 4
+from fusiontrack.insight import changes
+from fusiontrack.insight.filters import CohortFilter
+from fusiontrack.insight.queries import CohortData, load_snapshot
+
+log = logging.getLogger(__name__)
+
+#: Change ids are read from this far below the last applied one: on PostgreSQL a slow
+#: transaction's change row becomes visible after rows with higher ids (ids are taken at
+#: insert, visibility comes at commit). Applied ids in this window are remembered and skipped.
+LOOKBACK = 500
+#: More changed episodes than this are cheaper to get by one full reload.
+MAX_INCREMENTAL = 20_000
+#: Scoped views (sites × day × research) kept per snapshot.
+MAX_SCOPES = 32
+#: Change rows are kept at least this long (processes apply them within seconds).
+KEEP_CHANGES = dt.timedelta(days=1)
 
 
 def ttl_seconds() -> float:
-    return float(os.environ.get("FUSIONTRACK_INSIGHT_CACHE_SECONDS", "300"))
+    return float(os.environ.get("FUSIONTRACK_INSIGHT_CACHE_SECONDS", "3600"))
+
+
+ScopeKey = tuple[tuple[int, ...], dt.date, bool]
+
+
+@dataclass
+class _State:
+    base: CohortData | None = None
+    loaded_at: float = 0.0
+    #: Highest change id applied, and the applied ids within LOOKBACK of it.
+    applied: int = 0
+    seen: set[int] = field(default_factory=set)
+    scoped: dict[ScopeKey, CohortData] = field(default_factory=dict)
+    generation: int = 0
+    refreshing: bool = False
+
+
+_STATE = _State()
+#: Guards `_STATE` (short sections only).
+_STATE_LOCK = threading.Lock()
+#: Held while a request thread or the start-up warm-up loads from the database, so that
+#: concurrent first views wait for one load instead of each running their own.
+_LOAD_LOCK = threading.Lock()
 
 
 def invalidate(*_: Any, **__: Any) -> None:
-    """Forget every snapshot (connected to the registry's post_save / post_delete)."""
-    with _LOCK:
-        _CACHE.clear()
-        _GENERATION[0] += 1
+    """Forget the snapshot (tests; a reload in flight will not store its result)."""
+    with _STATE_LOCK:
+        generation = _STATE.generation + 1
+        _STATE.__init__()  # type: ignore[misc]
+        _STATE.generation = generation
 
 
 def full_cohort(site_ids: Sequence[int], as_of: dt.date, *, research: bool = False) -> CohortData:
-    key = (tuple(sorted(site_ids)), as_of, research)
-    now = time.monotonic()
-    stale, refresh = None, False
-    with _LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            age = now - hit[0]
-            if age < ttl_seconds():
-                return hit[1]
-            if age < 2 * ttl_seconds():
-                stale, refresh = hit[1], key not in _REFRESHING
-                _REFRESHING.add(key)
-        generation = _GENERATION[0]
-    if stale is not None:
-        if refresh:
-            threading.Thread(
-                target=_reload_in_background, args=(key, generation), daemon=True
-            ).start()
-        return stale
-    return _reload(key, generation)
-
-
-def _reload(key: Key, generation: int) -> CohortData:
-    started = time.monotonic()
-    data = load_cohort(key[0], CohortFilter(), as_of=key[1], research=key[2])
-    with _LOCK:
-        if generation == _GENERATION[0]:
-            if key not in _CACHE and len(_CACHE) >= MAX_ENTRIES:
-                _CACHE.pop(min(_CACHE, key=lambda k: _CACHE[k][0]))
-            _CACHE[key] = (started, data)
-    return data
-
-
-def _reload_in_background(key: Key, generation: int) -> None:
-    from django.db import connection
-
-    try:
-        _reload(key, generation)
-    finally:
-        with _LOCK:
-            _REFRESHING.discard(key)
-        connection.close()  # this thread's own connection
+    """Every operated episode the user may analyse (``site_ids``; research-consented only when
+    ``research``), operated by ``as_of``, from the current snapshot."""
+    base = current()
+    key = (tuple(sorted(int(s) for s in site_ids)), as_of, research)
+    with _STATE_LOCK:
+        if _STATE.base is base and key in _STATE.scoped:
+            return _STATE.scoped[key]
+    scoped = base.scope(key[0], as_of, research=research)
+    with _STATE_LOCK:
+        if _STATE.base is base:
+            if len(_STATE.scoped) >= MAX_SCOPES:
+                _STATE.scoped.pop(next(iter(_STATE.scoped)))
+            _STATE.scoped[key] = scoped
+    return scoped
 
 
 def cohort(
@@ -95,3 +105,132 @@ def cohort(
 ) -> CohortData:
     """The filtered cohort, from the in-memory snapshot."""
     return full_cohort(site_ids, as_of, research=research).restrict(filters)
+
+
+def current() -> CohortData:
+    """The all-sites snapshot with every tracked change applied."""
+    with _STATE_LOCK:
+        base, age = _STATE.base, time.monotonic() - _STATE.loaded_at
+    if base is None or age >= 2 * ttl_seconds():
+        with _LOAD_LOCK:
+            with _STATE_LOCK:
+                base, age = _STATE.base, time.monotonic() - _STATE.loaded_at
+            if base is None or age >= 2 * ttl_seconds():
+                return _full_load()
+    elif age >= ttl_seconds():
+        _start_background_reload()
+    return _apply_changes()
+
+
+def _apply_changes() -> CohortData:
+    with _STATE_LOCK:
+        base, applied, seen = _STATE.base, _STATE.applied, set(_STATE.seen)
+    assert base is not None
+    news = changes.since(applied - LOOKBACK, skip=seen)
+    if news.empty and news.newest >= applied:  # the usual case: one query
+        return base
+    with _LOAD_LOCK:  # one thread patches; the others wait and reuse its result
+        with _STATE_LOCK:
+            base, applied, seen = _STATE.base, _STATE.applied, set(_STATE.seen)
+            generation = _STATE.generation
+        if base is None:
+            return _full_load()
+        todo = changes.since(applied - LOOKBACK, skip=seen)
+        if todo.empty and todo.newest >= applied:
+            return base
+        if todo.everything or todo.newest < applied:  # bulk load, or a restored/pruned log
+            return _full_load()
+        episode_ids = _affected_episodes(base, todo)
+        if len(episode_ids) > MAX_INCREMENTAL:
+            return _full_load()
+        fresh = load_snapshot(episode_ids)
+        patched = base.replace(episode_ids, fresh)
+        _rederive(base, patched, fresh, episode_ids)
+        with _STATE_LOCK:
+            if _STATE.base is base and _STATE.generation == generation:
+                _STATE.base = patched
+                _STATE.applied = max(applied, max(todo.ids))
+                _STATE.seen = {i for i in seen | todo.ids if i > _STATE.applied - LOOKBACK}
+                _STATE.scoped.clear()
+            return _STATE.base if _STATE.base is not None else patched
+
+
+def _affected_episodes(base: CohortData, todo: changes.Changes) -> set[int]:
+    """The episodes named by the change rows, plus every episode of a changed patient (those
+    in the snapshot and those in the database)."""
+    from fusiontrack.registry.models import Episode
+
+    ids = set(todo.episode_ids)
+    if todo.patient_ids:
+        patients = list(todo.patient_ids)
+        ids |= set(base.episodes.index[base.episodes["patient_id"].isin(patients)])
+        ids |= set(Episode.objects.filter(patient_id__in=patients).values_list("pk", flat=True))
+    return {int(i) for i in ids}
+
+
+def _rederive(old: CohortData, new: CohortData, fresh: CohortData, episode_ids: set[int]) -> None:
+    """Carry the old snapshot's per-episode derived results over to the patched one: keep the
+    unchanged episodes' rows and compute the reloaded episodes' (other results: recomputed on
+    first use)."""
+    from fusiontrack.insight.aggregates import episode_flags
+
+    gone = pd.Index(sorted(episode_ids))
+    for key, frame in old.derived.items():
+        if isinstance(key, tuple) and key[0] == "threshold_flags":
+            added = episode_flags(fresh, key[1], key[2])
+            kept = frame[~frame.index.isin(gone)]
+            new.derived[key] = pd.concat([kept, added]) if len(added) else kept
+
+
+def _full_load() -> CohortData:
+    """Load everything and install it (caller holds `_LOAD_LOCK` or is the background reload)."""
+    with _STATE_LOCK:
+        generation = _STATE.generation
+    started = time.monotonic()
+    start_id, start_seen = changes.visible(LOOKBACK)  # later ones: applied on the next use
+    data = load_snapshot()
+    with _STATE_LOCK:
+        if _STATE.generation == generation:
+            _STATE.base, _STATE.loaded_at = data, started
+            _STATE.applied, _STATE.seen = start_id, start_seen
+            _STATE.scoped.clear()
+    _prune()
+    log.info("cohort snapshot loaded: %d episodes", len(data.episodes))
+    return data
+
+
+def _prune() -> None:
+    """Delete change rows older than any process could still need (best effort)."""
+    from django.utils import timezone
+
+    keep = max(KEEP_CHANGES, dt.timedelta(seconds=3 * ttl_seconds()))
+    try:
+        changes.prune(timezone.now() - keep)
+    except Exception:  # a read-only replica or a locked SQLite file: try next time
+        log.debug("could not prune the cohort change log", exc_info=True)
+
+
+def _start_background_reload() -> None:
+    with _STATE_LOCK:
+        if _STATE.refreshing:
+            return
+        _STATE.refreshing = True
+    threading.Thread(target=_reload_in_background, name="insight-reload", daemon=True).start()
+
+
+def _reload_in_background() -> None:
+    from django.db import connection
+
+    try:
+        _full_load()
+    except Exception:
+        log.warning("background reload of the cohort snapshot failed", exc_info=True)
+    finally:
+        with _STATE_LOCK:
+            _STATE.refreshing = False
+        connection.close()  # this thread's own connection
+
+
+def warm() -> None:
+    """Load the snapshot now unless loaded (start-up warm-up; waits for a load in flight)."""
+    current()

@@ -46,8 +46,9 @@ def serving(argv: Sequence[str], environ: Mapping[str, str], modules: Mapping[st
 
 
 def warm(as_of: dt.date) -> None:
-    """Build the all-sites staff snapshot for ``as_of``; log, never raise (a missing table or
-    database only means the first view loads it itself)."""
+    """Build the all-sites snapshot (every user's cohort is cut out of it); log, never raise
+    (a missing table or database only means the first view loads it itself). ``as_of`` also
+    prepares today's all-sites staff view."""
     from fusiontrack.insight import snapshot
     from fusiontrack.registry.models import Site
 

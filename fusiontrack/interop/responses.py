@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from fusiontrack.core.instruments import INSTRUMENTS, evaluate_batch, resolve_options
 from fusiontrack.core.schedule import assign_timepoints
+from fusiontrack.insight.changes import mark as mark_changed
 from fusiontrack.interop import bulk
 from fusiontrack.registry.models import Episode, FollowUp, QuestionnaireResponse, Score
 
@@ -231,6 +232,8 @@ def write(prepared: list[Prepared], user: Any, progress: Callable[[int], None]) 
                 completed[follow_up.pk] = follow_up
         ids = bulk.insert_rows(QuestionnaireResponse, rows, BATCH)
         bulk.insert_rows(Score, _score_rows(rows, ids), BATCH)
+        # Bulk rows send no signals: tell the cohort snapshots which episodes changed.
+        mark_changed(episode_ids={int(row["episode_id"]) for row in rows})
         progress(len(chunk))
     _complete_follow_ups(completed.values())
     return sorted({p.patient_id for p in prepared})

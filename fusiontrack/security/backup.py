@@ -265,7 +265,18 @@ def restore(path: Path) -> BackupReport:
     """Replace the configured database with the verified backup at ``path``."""
     path = Path(path)
     if connection.vendor == "sqlite":
-        return _sqlite_restore(path)
-    if connection.vendor == "postgresql":
-        return _pg_restore(path)
-    raise BackupError(f"restores into {connection.vendor} databases are not supported.")
+        report = _sqlite_restore(path)
+    elif connection.vendor == "postgresql":
+        report = _pg_restore(path)
+    else:
+        raise BackupError(f"restores into {connection.vendor} databases are not supported.")
+    _reload_cohort_snapshots()
+    return report
+
+
+def _reload_cohort_snapshots() -> None:
+    """Every server's in-memory cohort snapshot must reload the restored data (a restored
+    change log may also be behind what they applied, which they detect as well)."""
+    from fusiontrack.insight.changes import mark_everything
+
+    mark_everything()
