@@ -142,6 +142,8 @@ def gunicorn_argv(host: str, port: int) -> list[str]:
         "-m",
         "gunicorn",
         "fusiontrack.wsgi:application",
+        "--config",
+        "python:fusiontrack.gunicorn_conf",
         "--bind",
         f"{host}:{port}",
         "--workers",

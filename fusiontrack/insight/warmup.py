@@ -3,8 +3,10 @@
 Why: the first dashboard view of a process builds the in-memory snapshot (several seconds on a
 100,000-patient registry, see ``snapshot.py``); warming it in a daemon thread at start-up means
 no user pays for it. Only for serving processes (gunicorn workers, ``runserver``'s serving
-child), never in tests or management commands. ``FUSIONTRACK_INSIGHT_WARM_ON_START`` (on/off)
-overrides the default: on for ``FUSIONTRACK_ENV`` demo and production, off otherwise.
+child), never in tests or management commands. Under ``fusiontrack.gunicorn_conf`` the master
+warms once before forking its workers instead (`warm_before_fork`).
+``FUSIONTRACK_INSIGHT_WARM_ON_START`` (on/off) overrides the default: on for
+``FUSIONTRACK_ENV`` demo and production, off otherwise.
 """
 
 from __future__ import annotations
@@ -70,8 +72,24 @@ def _warm_in_thread(as_of: dt.date) -> None:
         connection.close()  # this thread's own connection
 
 
+def warm_before_fork() -> None:
+    """In a preloading gunicorn master (``fusiontrack.gunicorn_conf``): warm synchronously when
+    enabled, then close every database connection so no forked worker shares one."""
+    from django.db import connections
+    from django.utils import timezone
+
+    try:
+        if enabled(os.environ):
+            warm(timezone.localdate())
+    finally:
+        connections.close_all()
+
+
 def start_if_serving(as_of: dt.date) -> threading.Thread | None:
-    """Start `warm` in a daemon thread when this process serves and warming is enabled."""
+    """Start `warm` in a daemon thread when this process serves and warming is enabled (not in
+    a preloading gunicorn master, which warms before forking: `warm_before_fork`)."""
+    if os.environ.get("FUSIONTRACK_INSIGHT_WARM_IN_MASTER") == "1":
+        return None
     if not (enabled(os.environ) and serving(sys.argv, os.environ, sys.modules)):
         return None
     thread = threading.Thread(
