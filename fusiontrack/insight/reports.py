@@ -7,7 +7,10 @@ vs after, complications, completeness of follow-up, then benchmarking between un
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
+import re
 from typing import Any
 
 import pandas as pd
@@ -16,8 +19,8 @@ from django.template.loader import render_to_string
 from fusiontrack.core import vocab
 from fusiontrack.core.outcomes import MEASURES, classify_change
 from fusiontrack.insight import charts
-from fusiontrack.insight.aggregates import MEASURE_ORDER
-from fusiontrack.insight.presentation import display
+from fusiontrack.insight.aggregates import MEASURE_ORDER, Table
+from fusiontrack.insight.presentation import cell, display
 from fusiontrack.insight.privacy import RULE
 from fusiontrack.insight.service import CohortView
 from fusiontrack.registry import models as m
@@ -56,10 +59,15 @@ def html_to_pdf(html: str) -> bytes:
 def cohort_html(view: CohortView, *, as_of: dt.date, title: str = "") -> str:
     board = view.board
     sections = [
-        (name, [display(board.tables[k]) for k in keys if k in board.tables])
+        (name, [report_table(board.tables[k]) for k in keys if k in board.tables])
         for name, keys in COHORT_SECTIONS
     ]
-    extra = view.benchmark_sections
+    extra = [
+        (name, [_polish(dict(t)) for t in tables], figures(svgs))
+        for name, tables, svgs in view.benchmark_sections
+    ]
+    chart_figures = figures(view.charts.values())
+    survival = view.charts.get("survival")
     return render_to_string(
         "insight/report_cohort.html",
         {
@@ -69,13 +77,104 @@ def cohort_html(view: CohortView, *, as_of: dt.date, title: str = "") -> str:
             "n_episodes": board.n_episodes,
             "n_patients": board.n_patients,
             "sections": sections,
-            "charts": view.charts,
+            "charts": [f for f in chart_figures if f["svg"] != survival],
+            "survival": figures([survival])[0] if survival else None,
             "deidentified": view.deidentified,
             "rule": RULE,
             "extra_sections": extra,
             "attrition_explanation": board.attrition_explanation,
         },
     )
+
+
+# --- display for print ------------------------------------------------------------------------
+
+#: Above this many columns a table is set in a smaller type so it fits the A4 width.
+WIDE_COLUMNS = 8
+#: Tables with at most this many rows are kept on one page with their title.
+KEEP_ROWS = 18
+_NEGATIVE_ZERO = re.compile(r"^-(0(?:\.0+)?)( %)?$")
+_NUMBER = re.compile(r"[-+<>]?[\d,.]+( %)?|–")
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_CATEGORY_LABELS = {
+    "diagnosis": dict(vocab.DIAGNOSES),
+    "smoking": dict(vocab.SMOKING_STATUS),
+    "sex": dict(vocab.SEX),
+    "ASA class": dict(vocab.ASA_CLASSES),
+}
+
+
+def report_table(table: Table) -> dict[str, Any]:
+    """``presentation.display`` for print: time points in clinical order, interval bounds in
+    the unit of the estimate they bound, whole months as whole numbers, category codes as
+    labels, no "-0.00", numeric columns right-aligned, and the free-text ``note`` column of a
+    wider table moved under it (it pushed the attrition table past the right margin)."""
+    frame = table.frame
+    if "timepoint" in frame.columns and len(frame):
+        order = {tp: i for i, tp in enumerate(TP_ORDER)}
+        keys = pd.DataFrame(index=frame.index)
+        if "measure" in frame.columns:
+            seen = {m: i for i, m in enumerate(dict.fromkeys(frame["measure"].astype(str)))}
+            keys["measure"] = frame["measure"].astype(str).map(seen)
+        keys["timepoint"] = frame["timepoint"].astype(str).map(order).fillna(len(order))
+        frame = frame.loc[keys.sort_values(list(keys.columns), kind="stable").index]
+    out = display(dataclasses.replace(table, frame=frame.reset_index(drop=True)))
+    columns = [str(c) for c in frame.columns]
+    # presentation formats every "lower"/"upper" as a percentage of one; next to a mean (not a
+    # proportion, survival or estimate) they are in the measure's own unit.
+    in_units = bool({"mean", "mean_change"} & set(columns)) and not (
+        {"proportion", "survival", "estimate"} & set(columns)
+    )
+    variable = columns.index("variable") if "variable" in columns else None
+    for r, row in enumerate(frame.itertuples(index=False)):
+        for c, (column, value) in enumerate(zip(columns, row, strict=True)):
+            if in_units and column in ("lower", "upper"):
+                out["rows"][r][c] = cell("value", value)
+            elif column == "months" and isinstance(value, float) and value.is_integer():
+                out["rows"][r][c] = f"{value:.0f}"
+            elif column == "level" and variable is not None:
+                labels = _CATEGORY_LABELS.get(str(row[variable]), {})
+                out["rows"][r][c] = labels.get(value, out["rows"][r][c])
+    if "note" in columns and len(columns) > 2:
+        out = _notes_below(out, columns.index("note"))
+    return _polish(out)
+
+
+def _notes_below(out: dict[str, Any], i: int) -> dict[str, Any]:
+    """Move the free-text note column ``i`` under the table, each note naming its row."""
+    naming = [j for j, c in enumerate(out["columns"]) if c in ("measure", "timepoint", "unit")]
+    out["row_notes"] = [
+        " ".join(row[j] for j in naming if row[j] != "–") + ": " + row[i]
+        for row in out["rows"]
+        if row[i] not in ("", "–")
+    ]
+    out["columns"] = out["columns"][:i] + out["columns"][i + 1 :]
+    out["rows"] = [row[:i] + row[i + 1 :] for row in out["rows"]]
+    return out
+
+
+def _polish(table: dict[str, Any]) -> dict[str, Any]:
+    """Print flags and "-0.00" -> "0.00" on a display table (also the benchmarking ones)."""
+    table["rows"] = [[_NEGATIVE_ZERO.sub(r"\1\2", str(v)) for v in row] for row in table["rows"]]
+    # A column of numbers (or suppressed "<5" cells, or "–") is right-aligned.
+    table["numeric"] = [
+        bool(table["rows"]) and all(_NUMBER.fullmatch(row[i]) for row in table["rows"])
+        for i in range(len(table["columns"]))
+    ]
+    table["cells"] = [list(zip(row, table["numeric"], strict=True)) for row in table["rows"]]
+    table["heads"] = list(zip(table["columns"], table["numeric"], strict=True))
+    table["wide"] = len(table["columns"]) > WIDE_COLUMNS
+    table["keep"] = len(table["rows"]) <= KEEP_ROWS
+    return table
+
+
+def figures(svgs: Any) -> list[dict[str, str]]:
+    """Each SVG with its <title> as a visible caption (the title alone is not printed)."""
+    out = []
+    for svg in svgs:
+        found = _TITLE.search(svg)
+        out.append({"caption": html.unescape(found.group(1)) if found else "", "svg": svg})
+    return out
 
 
 def cohort_pdf(view: CohortView, *, as_of: dt.date, title: str = "") -> bytes:
@@ -111,7 +210,7 @@ def patient_context(patient: m.Patient, *, as_of: dt.date) -> dict[str, Any]:
     )
     out = []
     for episode in episodes:
-        rows, figures = _score_rows(scores[scores["episode_id"] == episode.pk])
+        rows, charts_ = _score_rows(scores[scores["episode_id"] == episode.pk])
         out.append(
             {
                 "episode": episode,
@@ -122,7 +221,7 @@ def patient_context(patient: m.Patient, *, as_of: dt.date) -> dict[str, Any]:
                 "reoperations": list(episode.reoperations.all()),
                 "timeline": _timeline(episode),
                 "score_rows": rows,
-                "charts": figures,
+                "charts": charts_,
             }
         )
     return {
@@ -142,7 +241,7 @@ def _age(born: dt.date, on: dt.date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _score_rows(scores: pd.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
+def _score_rows(scores: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Per measure: value at each time point, change from baseline at the latest one and its
     classification against the published thresholds (fusiontrack.core.outcomes)."""
     # Outcome measures only (not sub-scores such as "odi_answered"), in the dashboard's order.
@@ -150,7 +249,8 @@ def _score_rows(scores: pd.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
     order = {m: i for i, m in enumerate((*MEASURE_ORDER, *MEASURES))}
     scores = scores.drop_duplicates(["measure", "timepoint"], keep="last")
     scores = scores.iloc[scores["measure"].map(order).argsort(kind="stable")]
-    rows, figures = [], []
+    rows: list[dict[str, Any]] = []
+    drawn: list[dict[str, str]] = []
     present = [tp for tp in TP_ORDER if tp in set(scores["timepoint"])]
     for measure, group in scores.groupby("measure", sort=False):
         by_tp = dict(zip(group["timepoint"], group["value"], strict=True))
@@ -169,8 +269,10 @@ def _score_rows(scores: pd.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
         )
         frame = pd.DataFrame({"timepoint": list(by_tp), "mean": list(by_tp.values())})
         frame["lower"] = frame["upper"] = float("nan")
-        figures.append(charts.mean_chart(label, frame, [tp for tp in present if tp in by_tp]))
-    return [{"header": [TP_LABELS[tp] for tp in present]}, *rows], figures
+        # Every chart on the same time axis (a missing answer is a gap in the line's points).
+        name = MEASURES[str(measure)].label if measure in MEASURES else str(measure)
+        drawn.append({"caption": name, "svg": charts.mean_chart(name, frame, present)})
+    return [{"header": [TP_LABELS[tp] for tp in present]}, *rows], drawn
 
 
 def _fmt(value: Any) -> str:
@@ -203,7 +305,8 @@ def _timeline(episode: m.Episode) -> list[tuple[dt.date, str]]:
     items += [
         (
             f.completed_on or f.due_on,
-            f"Follow-up {TP_LABELS.get(f.timepoint, f.timepoint)}: {f.status}",
+            f"Follow-up {TP_LABELS.get(f.timepoint, f.timepoint)}: "
+            f"{f.get_status_display().lower()}",
         )
         for f in episode.follow_ups.all()
     ]
