@@ -138,3 +138,33 @@ def test_grouped_tables_match_the_single_sample_functions():
 def test_grouped_table_names_a_missing_column():
     with pytest.raises(StatsInputError, match="'odi_24'"):
         group_means(pd.DataFrame({"site": ["a"], "odi_12": [30.0]}), "odi_24", ["site"])
+
+
+def test_column_means_equal_group_means_on_the_long_form():
+    """The wide reduction gives group_means' numbers (blank cells are unanswered)."""
+    import numpy as np
+    import pandas as pd
+
+    from fusiontrack.core.stats import column_means, group_means
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(30, 12, size=(200, 4))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:, 3] = np.nan
+    values[7, 3] = 12.0  # a single answer: no SD, no interval
+    columns = pd.MultiIndex.from_tuples(
+        [("odi", "baseline"), ("odi", "3m"), ("nrs", "3m"), ("nrs", "24m")]
+    )
+    wide = pd.DataFrame(values, columns=columns)
+    long = wide.stack([0, 1], future_stack=True).dropna().rename("value").reset_index()
+    long.columns = ["episode", "measure", "timepoint", "value"]
+    expected = group_means(long, "value", ["measure", "timepoint"]).set_index(
+        ["measure", "timepoint"]
+    )
+    got = column_means(wide)
+    got.index = got.index.set_names(["measure", "timepoint"])
+    pd.testing.assert_frame_equal(
+        got.sort_index()[expected.columns], expected.sort_index(), check_dtype=False
+    )
+    assert got.loc[("nrs", "24m"), "n"] == 1
+    assert np.isnan(got.loc[("nrs", "24m"), "sd"])

@@ -18,9 +18,9 @@ from fusiontrack.core.schedule import DEFAULT_SCHEDULE
 from fusiontrack.core.stats import (
     DAYS_PER_MONTH,
     KaplanMeier,
+    column_means,
     durations_from_dates,
     group_changes,
-    group_means,
     wilson_proportion,
 )
 from fusiontrack.insight.queries import CohortData, days_after_surgery
@@ -76,7 +76,11 @@ def window_close_days(timepoint: str) -> float:
 
 
 def measures_present(data: CohortData) -> list[str]:
-    present = set(data.scores["measure"].unique())
+    wide = data.wide_all
+    if wide.empty:
+        return []
+    answered = wide.notna().to_numpy().any(axis=0)
+    present = set(wide.columns.get_level_values(0)[answered])
     ordered = [mm for mm in MEASURE_ORDER if mm in present]
     return ordered + sorted(mm for mm in present if mm in MEASURES and mm not in ordered)
 
@@ -182,13 +186,15 @@ def cohort_description(data: CohortData) -> Table:
 # --- patient-reported outcomes ------------------------------------------------------------------
 
 
-def _long_scores(data: CohortData, measures: list[str]) -> pd.DataFrame:
-    scores = data.scores
-    return scores[scores["measure"].isin(measures)]
-
-
 def score_means(data: CohortData, measures: list[str]) -> Table:
-    frame = group_means(_long_scores(data, measures), "value", ["measure", "timepoint"])
+    wide = data.wide_all
+    columns = [c for c in wide.columns if c[0] in set(measures)] if not wide.empty else []
+    frame = column_means(wide[columns]) if columns else pd.DataFrame()
+    if frame.empty:
+        frame = pd.DataFrame(columns=["measure", "timepoint", "n", "mean", "sd", "lower", "upper"])
+    else:
+        frame.index = frame.index.set_names(["measure", "timepoint"])
+        frame = frame.reset_index()
     frame = _order(frame)
     return Table(
         "means",

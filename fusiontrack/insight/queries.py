@@ -41,7 +41,6 @@ class CohortData:
     as_of: dt.date
     filters: CohortFilter
     episodes: pd.DataFrame
-    scores: pd.DataFrame  # long: episode_id, measure, timepoint, value
     complications: pd.DataFrame
     reoperations: pd.DataFrame
     stays: pd.DataFrame
@@ -56,6 +55,15 @@ class CohortData:
     #: This (sub-)cohort's own memo (`wide` tables, days since surgery): several aggregates
     #: ask for the same ones and each costs a reindex over every episode. Treat as read-only.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Long form of `wide_all` (episode_id, measure, timepoint, value), built on first use:
+        the snapshot keeps only the wide table, so cutting out a sub-cohort or patching
+        changed episodes never touches millions of long rows."""
+        if "scores" not in self.memo:
+            self.memo["scores"] = _unpivot(self.wide_all)
+        return self.memo["scores"]  # type: ignore[no-any-return]
 
     def wide(self, measure: str) -> pd.DataFrame:
         """Scores of one measure: one row per episode of the cohort, one column per time point
@@ -102,7 +110,6 @@ class CohortData:
             as_of=as_of,
             filters=filters,
             episodes=episodes,
-            scores=rows(self.scores),
             complications=rows(self.complications),
             reoperations=rows(self.reoperations),
             stays=rows(self.stays),
@@ -132,7 +139,6 @@ class CohortData:
         episodes = self.episodes[~self.episodes.index.isin(gone)]
         if not fresh.episodes.empty:
             episodes = pd.concat([episodes, fresh.episodes]) if len(episodes) else fresh.episodes
-        scores = patched(*_same_categories(self.scores, fresh.scores, ("measure", "timepoint")))
         wide = self.wide_all[~self.wide_all.index.isin(gone)]
         if not fresh.wide_all.empty:
             wide = pd.concat([wide, fresh.wide_all]) if len(wide) else fresh.wide_all
@@ -140,7 +146,6 @@ class CohortData:
             as_of=self.as_of,
             filters=self.filters,
             episodes=episodes,
-            scores=scores,
             complications=patched(self.complications, fresh.complications),
             reoperations=patched(self.reoperations, fresh.reoperations),
             stays=patched(self.stays, fresh.stays),
@@ -149,25 +154,6 @@ class CohortData:
             surgeon_names={**self.surgeon_names, **fresh.surgeon_names},
             wide_all=wide,
         )
-
-
-def _same_categories(
-    old: pd.DataFrame, new: pd.DataFrame, columns: Sequence[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``old`` and ``new`` with the categorical ``columns`` sharing one category list, so that
-    concatenating them keeps the compact categorical dtype (adding categories keeps codes)."""
-    old, new = old.copy(deep=False), new.copy(deep=False)
-    for column in columns:
-        if column not in old or column not in new or new.empty:
-            continue
-        if not isinstance(old[column].dtype, pd.CategoricalDtype):
-            continue
-        new_values = new[column].astype("category")
-        extra = new_values.cat.categories.difference(old[column].cat.categories)
-        combined = old[column].cat.add_categories(extra) if len(extra) else old[column]
-        old[column] = combined
-        new[column] = new_values.cat.set_categories(combined.cat.categories)
-    return old, new
 
 
 def _frame(rows: Any, columns: Sequence[str]) -> pd.DataFrame:
@@ -410,7 +396,6 @@ def _load(
         as_of=as_of,
         filters=filters,
         episodes=episodes,
-        scores=only_kept(scores),
         complications=only_kept(complications),
         reoperations=only_kept(reoperations),
         stays=only_kept(stays),
@@ -435,6 +420,25 @@ def _latest_per_timepoint(scores: pd.DataFrame) -> pd.DataFrame:
         scores = pd.concat([scores[~repeated], latest], ignore_index=True)
     scores = scores.drop(columns=["responded_on", "id"])
     return scores.astype({"measure": "category", "timepoint": "category"})
+
+
+def _unpivot(wide: pd.DataFrame) -> pd.DataFrame:
+    """`_pivot` undone: one row per answered episode, measure and time point."""
+    columns = ["episode_id", "measure", "timepoint", "value"]
+    if wide.empty:
+        return pd.DataFrame(columns=columns)
+    values = wide.to_numpy(dtype=float)
+    rows, cols = np.nonzero(~np.isnan(values))
+    measures = wide.columns.get_level_values(0)
+    timepoints = wide.columns.get_level_values(1)
+    return pd.DataFrame(
+        {
+            "episode_id": wide.index.to_numpy()[rows],
+            "measure": pd.Categorical(np.asarray(measures)[cols]),
+            "timepoint": pd.Categorical(np.asarray(timepoints)[cols]),
+            "value": values[rows, cols],
+        }
+    )
 
 
 def _pivot(scores: pd.DataFrame) -> pd.DataFrame:
