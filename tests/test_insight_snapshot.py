@@ -103,7 +103,11 @@ def test_one_load_serves_every_scope(registry, today, full_loads):
     research = snapshot.full_cohort([p.north.pk], today, research=True)
     too_early = snapshot.full_cohort([p.north.pk, p.south.pk], today - dt.timedelta(days=401))
     assert len(calls) == 1
-    assert set(both.episodes["patient_id"]) == {anna.patient.pk, birger.patient.pk, dagny.patient.pk}
+    assert set(both.episodes["patient_id"]) == {
+        anna.patient.pk,
+        birger.patient.pk,
+        dagny.patient.pk,
+    }
     assert set(north.episodes["patient_id"]) == {anna.patient.pk, birger.patient.pk}
     assert set(research.episodes["patient_id"]) == {anna.patient.pk}
     assert too_early.episodes.empty  # everyone was operated 400 days before today
@@ -268,9 +272,7 @@ def test_prune_keeps_recent_change_rows(registry, today):
     from django.utils import timezone
 
     old = CohortChange.objects.create(everything=True)
-    CohortChange.objects.filter(pk=old.pk).update(
-        created_at=timezone.now() - dt.timedelta(days=3)
-    )
+    CohortChange.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
     recent = CohortChange.objects.create(everything=True)
     changes.prune(timezone.now() - dt.timedelta(days=1))
     remaining = set(CohortChange.objects.values_list("pk", flat=True))
@@ -317,3 +319,22 @@ def test_invalidate_forgets_the_snapshot(registry, today, full_loads):
     snapshot.invalidate()
     snapshot.full_cohort([p.north.pk], today)
     assert len(calls) == 2
+
+
+def test_shared_derived_results_do_not_depend_on_which_cohort_asked_first(registry, today):
+    """MCID/SCB/PASS flags are cached once for every sub-cohort; computing them first for a
+    filtered cohort (North only) must not leave South's patients out of a later view."""
+    from fusiontrack.insight.filters import CohortFilter
+    from fusiontrack.insight.service import compute
+
+    p, *_ = registry
+    sites = [p.north.pk, p.south.pk]
+
+    def thresholds(filters: CohortFilter, cached: bool) -> pd.DataFrame:
+        view = compute(sites, filters, as_of=today, deidentified=False, models=False, cached=cached)
+        return view.board.tables["thresholds"].frame
+
+    thresholds(CohortFilter(site="north"), cached=True)  # fills the shared cache first
+    pd.testing.assert_frame_equal(
+        thresholds(CohortFilter(), cached=True), thresholds(CohortFilter(), cached=False)
+    )

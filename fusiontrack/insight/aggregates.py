@@ -274,11 +274,8 @@ def episode_flags(data: CohortData, measure: str, timepoint: str) -> pd.DataFram
     if cached is not None:
         return cached
     columns = [c for kind in THRESHOLD_KINDS for c in (kind, f"{kind}_known")]
-    table = (
-        data.wide_all[measure]
-        if measure in data.wide_all.columns.get_level_values(0)
-        else pd.DataFrame()
-    )
+    root = data.root_wide  # the whole snapshot: the cache is shared by every sub-cohort
+    table = root[measure] if measure in root.columns.get_level_values(0) else pd.DataFrame()
     if "baseline" not in table or timepoint not in table:
         frame = pd.DataFrame({c: pd.Series(dtype=bool) for c in columns})
     else:

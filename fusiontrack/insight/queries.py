@@ -50,11 +50,19 @@ class CohortData:
     #: Every score pivoted once: index episode, columns (measure, time point).
     wide_all: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Per-episode results that do not depend on the filter (e.g. MCID/SCB/PASS flags), computed
-    #: once on the snapshot and shared by every sub-cohort `restrict` makes from it.
+    #: once on the snapshot and shared by every sub-cohort `restrict` makes from it: compute
+    #: them from `root_wide` (the whole snapshot), never from a sub-cohort's `wide_all`.
     derived: dict[Any, Any] = field(default_factory=dict)
+    #: The snapshot's `wide_all`, shared by its sub-cohorts (None: this is the snapshot).
+    root_wide_all: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     #: This (sub-)cohort's own memo (`wide` tables, days since surgery): several aggregates
     #: ask for the same ones and each costs a reindex over every episode. Treat as read-only.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def root_wide(self) -> pd.DataFrame:
+        """Every score of the snapshot this cohort was cut from (what `derived` is built on)."""
+        return self.wide_all if self.root_wide_all is None else self.root_wide_all
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -120,6 +128,7 @@ class CohortData:
             if everything
             else self.wide_all.loc[self.wide_all.index.intersection(keep)],
             derived=self.derived,
+            root_wide_all=self.root_wide,
         )
 
     def replace(self, episode_ids: Iterable[int], fresh: CohortData) -> CohortData:
