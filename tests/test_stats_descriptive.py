@@ -168,3 +168,33 @@ def test_column_means_equal_group_means_on_the_long_form():
     )
     assert got.loc[("nrs", "24m"), "n"] == 1
     assert np.isnan(got.loc[("nrs", "24m"), "sd"])
+
+
+def test_column_changes_equal_group_changes_per_column():
+    import numpy as np
+    import pandas as pd
+
+    from fusiontrack.core.stats import column_changes, group_changes
+
+    rng = np.random.default_rng(11)
+    baseline = pd.Series(rng.normal(45, 10, 300))
+    baseline[rng.random(300) < 0.1] = np.nan
+    follow = pd.DataFrame(
+        {tp: baseline - rng.normal(d, 8, 300) for tp, d in (("3m", 12), ("12m", 18), ("24m", 20))}
+    )
+    follow = follow.mask(rng.random(follow.shape) < 0.35)
+    follow["24m"] = np.nan
+    follow.loc[3, "24m"] = 20.0  # at most one pair: no SD, no interval
+    long = pd.concat(
+        [
+            pd.DataFrame({"tp": tp, "baseline": baseline, "follow_up": follow[tp]})
+            for tp in follow.columns
+        ],
+        ignore_index=True,
+    )
+    expected = group_changes(long, "baseline", "follow_up", ["tp"]).set_index("tp")
+    got = column_changes(baseline, follow)
+    got.index.name = "tp"
+    pd.testing.assert_frame_equal(
+        got.sort_index()[expected.columns], expected.sort_index(), check_dtype=False
+    )

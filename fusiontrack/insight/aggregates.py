@@ -18,9 +18,9 @@ from fusiontrack.core.schedule import DEFAULT_SCHEDULE
 from fusiontrack.core.stats import (
     DAYS_PER_MONTH,
     KaplanMeier,
+    column_changes,
     column_means,
     durations_from_dates,
-    group_changes,
     wilson_proportion,
 )
 from fusiontrack.insight.queries import CohortData, days_after_surgery
@@ -135,8 +135,13 @@ def cohort_description(data: CohortData) -> Table:
 
     def counts(column: str, label: str, choices: vocab.Choices | None) -> None:
         names = dict(choices) if choices else {}
-        values = ep[column].fillna("").replace("", "not recorded")
-        for level, count in values.value_counts().sort_index().items():
+        tally = ep[column].value_counts(dropna=False)
+        blank = tally.index.isna() | (tally.index == "")
+        values = tally[~blank]
+        if blank.any():
+            values = pd.concat([values, pd.Series({"not recorded": int(tally[blank].sum())})])
+        values.index = values.index.astype(str)
+        for level, count in values.sort_index().items():
             rows.append(
                 {
                     "variable": label,
@@ -207,27 +212,8 @@ def score_means(data: CohortData, measures: list[str]) -> Table:
 
 
 def score_changes(data: CohortData, measures: list[str]) -> Table:
-    """Paired change per measure and time point with the core's grouped paired t interval;
-    cells are grouped by an integer code (grouping millions of string keys is slow)."""
-    cells, parts = [], []
-    for measure in measures:
-        wide = data.wide(measure)
-        if "baseline" not in wide:
-            continue
-        before = wide["baseline"].to_numpy(float)
-        for tp in FOLLOW_UPS:
-            if tp not in wide:
-                continue
-            after = wide[tp].to_numpy(float)
-            both = ~np.isnan(before) & ~np.isnan(after)
-            if not both.any():
-                continue
-            parts.append(
-                pd.DataFrame(
-                    {"cell": len(cells), "baseline": before[both], "follow_up": after[both]}
-                )
-            )
-            cells.append((measure, tp))
+    """Paired change per measure and time point with the core's paired t interval, by column
+    reductions of each measure's wide table (core ``column_changes``)."""
     columns = [
         "measure",
         "timepoint",
@@ -238,14 +224,18 @@ def score_changes(data: CohortData, measures: list[str]) -> Table:
         "lower",
         "upper",
     ]
+    parts = []
+    for measure in measures:
+        wide = data.wide(measure)
+        follow = [tp for tp in FOLLOW_UPS if tp in wide]
+        if "baseline" not in wide or not follow:
+            continue
+        table = column_changes(wide["baseline"], wide[follow])
+        parts.append(table.assign(measure=measure, timepoint=table.index))
     frame = pd.DataFrame(columns=columns)
     if parts:
-        grouped = group_changes(
-            pd.concat(parts, ignore_index=True), "baseline", "follow_up", ["cell"]
-        )
-        grouped["measure"] = [cells[c][0] for c in grouped["cell"]]
-        grouped["timepoint"] = [cells[c][1] for c in grouped["cell"]]
-        frame = _order(grouped.rename(columns={"mean": "mean_change"}))[columns]
+        joined = pd.concat(parts, ignore_index=True).rename(columns={"mean": "mean_change"})
+        frame = _order(joined)[columns]
     return Table(
         "changes",
         "Change from baseline (follow-up − baseline; 95 % CI, paired t)",
@@ -482,15 +472,17 @@ def early_events(data: CohortData) -> Table:
         ("Reoperation", data.reoperations, reop_days),
     ):
         for window in EVENT_WINDOWS:
-            eligible = set(ep.index[since >= window])
-            hit = set(frame.loc[(days >= 0) & (days <= window), "episode_id"]) & eligible
-            p = wilson_proportion(len(hit), len(eligible), len(eligible))
+            eligible = (since >= window).to_numpy()
+            early = frame.loc[((days >= 0) & (days <= window)).to_numpy(), "episode_id"]
+            hit = ep.index.isin(early.unique()) & eligible
+            n_hit, n_eligible = int(hit.sum()), int(eligible.sum())
+            p = wilson_proportion(n_hit, n_eligible, n_eligible)
             rows.append(
                 {
                     "event": label,
                     "within_days": window,
-                    "n_events": len(hit),
-                    "n_eligible": len(eligible),
+                    "n_events": n_hit,
+                    "n_eligible": n_eligible,
                     "proportion": p.proportion,
                     "lower": p.lower,
                     "upper": p.upper,
@@ -520,7 +512,10 @@ def survival(data: CohortData) -> tuple[Table, dict[str, pd.DataFrame]]:
         if ep.empty:
             continue
         durations = durations_from_dates(
-            ep["surgery_date"], ep.index.map(first), as_of=data.as_of, days_per_unit=DAYS_PER_MONTH
+            ep["surgery_date"],
+            first.reindex(ep.index),
+            as_of=data.as_of,
+            days_per_unit=DAYS_PER_MONTH,
         )
         km = KaplanMeier(label=label).fit(durations.durations, durations.observed)
         for point in km.at(KM_TIMES).points:

@@ -16,12 +16,12 @@ eligible, so a page can never show "64 %" without "of 412 answering, 530 eligibl
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
@@ -31,6 +31,8 @@ from fusiontrack.core.stats._frame import binary_outcome, require_columns
 from fusiontrack.core.stats.errors import StatsInputError
 
 NAN = float("nan")
+FloatMatrix = npt.NDArray[np.float64]
+BoolMatrix = npt.NDArray[np.bool_]
 
 
 def _check_confidence(confidence: float) -> None:
@@ -191,6 +193,18 @@ def group_means(
     return _t_interval_columns(table.reset_index(), confidence)
 
 
+def _column_moments(values: FloatMatrix, present: BoolMatrix) -> tuple[Any, Any, Any]:
+    """n, mean and SD (ddof 1; blank under two values) of each column over ``present`` cells,
+    with plain sums (numpy's nan-functions copy the matrix several times)."""
+    n = present.sum(axis=0)
+    filled = np.where(present, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=0) / n
+        deviations = np.where(present, values - mean, 0.0)
+        sd = np.sqrt((deviations * deviations).sum(axis=0) / (n - 1))
+    return n, np.where(n > 0, mean, np.nan), np.where(n > 1, sd, np.nan)
+
+
 def column_means(matrix: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     """Mean and t interval of each column of a wide table (blank = not observed), the same
     numbers `group_means` gives on its long form: index = the columns, columns n, mean, sd,
@@ -198,13 +212,33 @@ def column_means(matrix: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
     column reductions of one float matrix are much faster than grouping millions of rows."""
     _check_confidence(confidence)
     values = matrix.to_numpy(dtype=float, na_value=np.nan)
-    n = (~np.isnan(values)).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-blank or single-value columns
-        mean = np.nanmean(values, axis=0)
-        sd = np.nanstd(values, axis=0, ddof=1)
-    sd = np.where(n > 1, sd, np.nan)
+    n, mean, sd = _column_moments(values, ~np.isnan(values))
     table = pd.DataFrame({"n": n, "mean": mean, "sd": sd}, index=matrix.columns)
+    return _t_interval_columns(table[table["n"] > 0].copy(), confidence)
+
+
+def column_changes(
+    baseline: pd.Series, follow_ups: pd.DataFrame, *, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Paired change from ``baseline`` to each column of ``follow_ups`` (same rows; blank = not
+    answered), the same numbers `group_changes` gives per column: index = the columns, columns
+    n, baseline_mean, follow_up_mean, mean, sd, lower, upper (pairs with both values only)."""
+    _check_confidence(confidence)
+    after = follow_ups.to_numpy(dtype=float, na_value=np.nan)
+    before = baseline.to_numpy(dtype=float, na_value=np.nan)[:, None]
+    both = ~np.isnan(after) & ~np.isnan(before)
+    n, mean, sd = _column_moments(after - before, both)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table = pd.DataFrame(
+            {
+                "n": n,
+                "baseline_mean": np.where(both, before, 0.0).sum(axis=0) / n,
+                "follow_up_mean": np.where(both, after, 0.0).sum(axis=0) / n,
+                "mean": mean,
+                "sd": sd,
+            },
+            index=follow_ups.columns,
+        )
     return _t_interval_columns(table[table["n"] > 0].copy(), confidence)
 
 

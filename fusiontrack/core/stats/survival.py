@@ -40,8 +40,11 @@ class Durations:
 
 
 def _dates(values: Any, name: str) -> pd.Series:
+    series = pd.Series(values)
+    if pd.api.types.is_datetime64_dtype(series.dtype):  # already dates: no parsing pass
+        return series.dt.normalize()
     try:
-        return pd.to_datetime(pd.Series(values), errors="raise").dt.normalize()
+        return pd.to_datetime(series, errors="raise").dt.normalize()
     except (ValueError, TypeError) as exc:
         raise StatsInputError(f"{name} must be dates (blank when none): {exc}") from exc
 
