@@ -70,6 +70,21 @@ def category_levels(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, tu
     return levels
 
 
+def level_indicators(series: pd.Series, levels: Sequence[str]) -> dict[str, FloatArray]:
+    """0/1 indicator per level of a categorical column (blank stays blank, an unknown level is
+    0 everywhere). One text conversion and one hash pass per column, then integer compares:
+    comparing an object column with every level was most of a model fit's time."""
+    missing = series.isna().to_numpy()
+    text = series.astype("object").where(~missing, None)
+    if not pd.api.types.is_string_dtype(series) or pd.api.types.is_bool_dtype(series):
+        text = text.where(missing, series.astype(str))
+    codes = pd.Categorical(text, categories=list(levels)).codes
+    return {
+        level: np.where(missing, np.nan, (codes == i).astype(float))
+        for i, level in enumerate(levels)
+    }
+
+
 def design_matrix(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -85,10 +100,9 @@ def design_matrix(
     for column in columns:
         series = frame[column]
         if column in levels:
-            as_text = series.astype("object").where(series.isna(), series.astype(str))
+            indicators = level_indicators(series, levels[column])
             for level in levels[column][1:]:
-                indicator = (as_text == level).astype(float)
-                parts[f"{column}[{level}]"] = indicator.where(series.notna())
+                parts[f"{column}[{level}]"] = pd.Series(indicators[level], index=frame.index)
         else:
             parts[column] = pd.to_numeric(series, errors="coerce").astype(float)
     return pd.DataFrame(parts, index=frame.index)

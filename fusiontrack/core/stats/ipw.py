@@ -46,6 +46,7 @@ from fusiontrack.core.stats._frame import (
     category_levels,
     design_matrix,
     fit_logit,
+    level_indicators,
     logit_probabilities,
     require_columns,
 )
@@ -109,9 +110,9 @@ def _variables(frame: pd.DataFrame, covariates: Sequence[str]) -> list[tuple[str
     for name in covariates:
         series = frame[name]
         if name in levels:
-            as_text = series.astype("object").where(series.isna(), series.astype(str))
+            indicators = level_indicators(series, levels[name])
             for level in levels[name]:
-                out.append((name, level, (as_text == level).astype(float).where(series.notna())))
+                out.append((name, level, pd.Series(indicators[level], index=series.index)))
         else:
             out.append((name, None, pd.to_numeric(series, errors="coerce").astype(float)))
     return out
