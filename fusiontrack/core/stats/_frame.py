@@ -70,6 +70,80 @@ def category_levels(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, tu
     return levels
 
 
+#: Categories with fewer patients than this, or in which every patient has the same outcome,
+#: are pooled before a logistic fit: such cells make the fit fail to converge (separation) or
+#: give unstable coefficients. Harrell FE. Regression Modeling Strategies, 2nd ed. Springer
+#: 2015, §4.1 ("pool infrequent categories") and §4.4 on separation. The number 10 is our
+#: convention, not a published cut-off.
+MIN_LEVEL_COUNT = 10
+POOLED = "other (pooled)"
+
+
+def pool_sparse_levels(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    outcome: FloatArray,
+    *,
+    min_count: int = MIN_LEVEL_COUNT,
+) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
+    """``frame`` with each categorical column's sparse levels merged (see `MIN_LEVEL_COUNT`),
+    and per column the merged levels with the level each became (`apply_pooling` repeats it
+    on new rows, e.g. a patient to predict for). Counted over rows with a known 0/1
+    ``outcome`` (NaN = not used) and every column recorded. Sparse levels become `POOLED`; a
+    pooled group that is itself sparse joins the column's most frequent level."""
+    known = ~np.isnan(outcome) & frame[list(columns)].notna().all(axis=1).to_numpy()
+    merged: dict[str, dict[str, str]] = {}
+    for column in columns:
+        series = frame[column]
+        if not _is_categorical(series):
+            continue
+        text = series.astype("object").where(series.isna(), series.astype(str))
+        table = pd.crosstab(text[known], outcome[known])
+        if table.empty:
+            continue
+        counts = table.sum(axis=1)
+        single_outcome = (table > 0).sum(axis=1) < 2
+        sparse = [str(v) for v in table.index[(counts < min_count) | single_outcome]]
+        if not sparse:
+            continue
+        pooled_rows = table.loc[sparse]
+        pooled_ok = pooled_rows.to_numpy().sum() >= min_count and (pooled_rows.sum() > 0).all()
+        target = POOLED if pooled_ok and len(sparse) < len(table) else str(counts.idxmax())
+        if target in sparse and target != POOLED:
+            sparse.remove(target)
+        if sparse:
+            merged[column] = {level: target for level in sorted(sparse)}
+    return apply_pooling(frame, merged), merged
+
+
+def apply_pooling(frame: pd.DataFrame, merged: Mapping[str, Mapping[str, str]]) -> pd.DataFrame:
+    """``frame`` with the levels `pool_sparse_levels` merged replaced the same way."""
+    if not merged:
+        return frame
+    out = frame.copy()
+    for column, mapping in merged.items():
+        series = out[column]
+        text = series.astype("object").where(series.isna(), series.astype(str))
+        out[column] = text.replace(dict(mapping))
+    return out
+
+
+def describe_pooling(merged: Mapping[str, Mapping[str, str]]) -> str:
+    """One sentence for a method note ("" when nothing was pooled)."""
+    if not merged:
+        return ""
+    parts = "; ".join(
+        f"{column}: {', '.join(sorted(mapping))} → {sorted(set(mapping.values()))[0]}"
+        if len(set(mapping.values())) == 1
+        else f"{column}: {', '.join(sorted(mapping))}"
+        for column, mapping in merged.items()
+    )
+    return (
+        f" Categories with fewer than {MIN_LEVEL_COUNT} patients or a single outcome were "
+        f"pooled before fitting (Harrell 2015) — {parts}."
+    )
+
+
 def level_indicators(series: pd.Series, levels: Sequence[str]) -> dict[str, FloatArray]:
     """0/1 indicator per level of a categorical column (blank stays blank, an unknown level is
     0 everywhere). One text conversion and one hash pass per column, then integer compares:

@@ -47,9 +47,11 @@ from fusiontrack.core.stats._frame import (
     FloatArray,
     binary_outcome,
     category_levels,
+    describe_pooling,
     design_matrix,
     fit_logit,
     logit_probabilities,
+    pool_sparse_levels,
     require_columns,
 )
 from fusiontrack.core.stats.errors import StatsInputError
@@ -209,6 +211,7 @@ class RiskAdjustedBenchmark:
         """Fit the risk model on all units' patients and benchmark each unit."""
         require_columns(frame, [outcome, unit, *self.covariates], "RiskAdjustedBenchmark")
         y_all = binary_outcome(frame[outcome].to_numpy(), outcome).to_numpy()
+        frame, self.pooled_ = pool_sparse_levels(frame, self.covariates, y_all)
         levels = category_levels(frame, self.covariates)
         design = design_matrix(frame, self.covariates, levels)
         usable = ~np.isnan(y_all) & design.notna().all(axis=1).to_numpy() & frame[unit].notna()
@@ -312,7 +315,7 @@ class RiskAdjustedBenchmark:
                 "(Dimick 2010); funnel limits "
                 + funnel.method
                 + f" at {', '.join(f'{100 * lv:g} %' for lv in self.levels)} (Spiegelhalter 2005); "
-                f"units under {self.min_n} patients not ranked."
+                f"units under {self.min_n} patients not ranked." + describe_pooling(self.pooled_)
             ),
         )
 

@@ -44,10 +44,12 @@ from fusiontrack.core.stats._frame import (
     FloatArray,
     binary_outcome,
     category_levels,
+    describe_pooling,
     design_matrix,
     fit_logit,
     level_indicators,
     logit_probabilities,
+    pool_sparse_levels,
     require_columns,
 )
 from fusiontrack.core.stats.descriptive import Proportion, wilson_proportion
@@ -308,6 +310,8 @@ class IPWProportion:
             int(reached.size),
             confidence=self.confidence,
         )
+        responded = (~np.isnan(reached)).astype(float)
+        frame, self.pooled_ = pool_sparse_levels(frame, self.covariates, responded)
         levels = category_levels(frame, self.covariates)
         design = design_matrix(frame, self.covariates, levels)
         usable = design.notna().all(axis=1).to_numpy()
@@ -357,7 +361,8 @@ class IPWProportion:
             weight_max=float(weights[resp].max()),
             truncation=self.truncate,
             n_truncated=n_truncated,
-            explanation=self._explain(complete_case, estimate, lower, upper),
+            explanation=self._explain(complete_case, estimate, lower, upper)
+            + describe_pooling(self.pooled_),
         )
         return self
 

@@ -40,11 +40,13 @@ from scipy import stats as sps
 
 from fusiontrack.core.stats._frame import (
     FloatArray,
+    apply_pooling,
     binary_outcome,
     category_levels,
     design_matrix,
     fit_logit,
     logit_probabilities,
+    pool_sparse_levels,
     require_columns,
 )
 from fusiontrack.core.stats.errors import ModelFitError, StatsInputError
@@ -177,6 +179,7 @@ class OutcomeModel:
         """Fit on patients with the outcome and all predictors recorded, then validate."""
         require_columns(frame, [outcome, *self.predictors], "OutcomeModel")
         y_all = binary_outcome(frame[outcome].to_numpy(), outcome).to_numpy()
+        frame, self.pooled_ = pool_sparse_levels(frame, self.predictors, y_all)
         self.levels_ = category_levels(frame, self.predictors)
         design = design_matrix(frame, self.predictors, self.levels_)
         usable = ~np.isnan(y_all) & design.notna().all(axis=1).to_numpy()
@@ -245,6 +248,7 @@ class OutcomeModel:
         if self.model_ is None:
             raise ModelFitError(f"the model was not fitted: {self.validation_.reason}")
         require_columns(frame, self.predictors, "OutcomeModel.predict")
+        frame = apply_pooling(frame, self.pooled_)
         design = design_matrix(frame, self.predictors, self.levels_)
         design = design.reindex(columns=list(self.columns_), fill_value=0.0)
         return logit_probabilities(np.asarray(self.model_.params), design)
