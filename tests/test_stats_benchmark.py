@@ -168,3 +168,20 @@ def test_units_with_a_missing_outcome_are_left_out_and_counted():
 def test_bad_funnel_target_is_refused():
     with pytest.raises(StatsInputError, match="between 0 and 1"):
         funnel_limits(1.2, [10])
+
+
+def test_units_that_vary_less_than_chance_are_shrunk_fully_to_the_registry_rate():
+    """DerSimonian-Laird tau² is truncated at 0 (statsmodels returns the raw negative moment
+    estimate): two units with 13/57 and 14/53 events vary less than binomial noise, so each
+    reliability is 0 and each adjusted rate is the registry rate, never above 100 %."""
+    frame = pd.DataFrame(
+        {
+            "unit": ["north"] * 57 + ["south"] * 53,
+            "y": [1.0] * 13 + [0.0] * 44 + [1.0] * 14 + [0.0] * 39,
+        }
+    )
+    result = RiskAdjustedBenchmark([], higher_is_better=False).fit(frame, "y", "unit").result_
+    assert result.between_unit_variance == 0.0
+    for unit in result.units:
+        assert unit.reliability == 0.0
+        assert unit.reliability_adjusted_rate == pytest.approx(27 / 110)

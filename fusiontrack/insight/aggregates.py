@@ -304,8 +304,11 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
             if not n_eligible:
                 continue
             answered_ids = follow.index[(eligible & follow.notna()).to_numpy()]
-            flags = episode_flags(data, measure, tp).reindex(answered_ids, fill_value=False)
+            every = episode_flags(data, measure, tp)  # the whole snapshot's pairs
+            flags = every.reindex(answered_ids, fill_value=False)
             for kind, label in THRESHOLD_KINDS.items():
+                if len(every) and not every[f"{kind}_known"].any():
+                    continue  # no published threshold of this kind for the measure
                 n_known = int(flags[f"{kind}_known"].sum())
                 reached = int((flags[kind] & flags[f"{kind}_known"]).sum())
                 p = wilson_proportion(reached, n_known, n_eligible)
@@ -342,7 +345,8 @@ def threshold_rates(data: CohortData, measures: list[str]) -> Table:
         frame,
         "Thresholds and their citations: fusiontrack.core.outcomes (default threshold set). "
         "Eligible = baseline answered and the time point's window closed (or answered); "
-        "the percentage is of those answering. A threshold without a published value is blank.",
+        "the percentage is of those answering. Thresholds without a published value for a "
+        "measure are left out.",
         counts=("n_reaching", "n_answering", "n_eligible"),
         derived=("proportion", "lower", "upper"),
     )

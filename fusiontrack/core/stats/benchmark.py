@@ -259,7 +259,10 @@ class RiskAdjustedBenchmark:
         if len(table) >= 2:
             with warnings.catch_warnings():  # its unused random-effects CI may take √ of < 0
                 warnings.simplefilter("ignore", RuntimeWarning)
-                tau2 = float(combine_effects(rsr, sampling_var, method_re="dl").tau2)
+                # DerSimonian-Laird truncates tau² at 0; statsmodels returns the raw moment
+                # estimate, which is negative when units vary less than chance predicts
+                # and would push "reliability" outside [0, 1].
+                tau2 = max(0.0, float(combine_effects(rsr, sampling_var, method_re="dl").tau2))
         reliability = tau2 / (tau2 + sampling_var)
         adjusted = reliability * rsr + (1.0 - reliability) * target
         funnel = funnel_limits(
