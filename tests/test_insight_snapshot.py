@@ -338,3 +338,26 @@ def test_shared_derived_results_do_not_depend_on_which_cohort_asked_first(regist
     pd.testing.assert_frame_equal(
         thresholds(CohortFilter(), cached=True), thresholds(CohortFilter(), cached=False)
     )
+
+
+def test_results_are_remembered_per_snapshot_version(registry, today):
+    """The page, its CSVs and the PDF share one computation until the registry changes."""
+    from fusiontrack.insight.filters import CohortFilter
+    from fusiontrack.insight.service import compute
+    from fusiontrack.registry.models import Complication
+
+    p, anna, birger, _ = registry
+
+    def view():  # type: ignore[no-untyped-def]
+        return compute([p.north.pk], CohortFilter(), as_of=today, deidentified=False)
+
+    first, second = view(), view()
+    assert second.board.tables["means"] is first.board.tables["means"]
+    assert "radiographic" in second.board.tables  # per-request parts are still added
+    assert first.board.tables["complications"].frame.iloc[0]["n_patients"] == 1
+    Complication.objects.create(
+        episode=birger.episode, occurred_on=today, category="dural_tear", clavien_dindo="I"
+    )
+    third = view()
+    assert third.board.tables["means"] is not first.board.tables["means"]
+    assert third.board.tables["complications"].frame.iloc[0]["n_patients"] == 2

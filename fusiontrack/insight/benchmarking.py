@@ -62,9 +62,7 @@ def patient_frame(data: CohortData, surgeon_labels: dict[int, str]) -> pd.DataFr
             "diagnosis": ep["diagnosis"],
             "odi_baseline": odi.get("baseline", np.nan),
             "site": ep["site"],
-            "surgeon": ep["surgeon_id"].map(
-                lambda s: surgeon_labels.get(int(s)) if pd.notna(s) else None
-            ),
+            "surgeon": ep["surgeon_id"].astype("Int64").map(surgeon_labels),
         },
         index=ep.index,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -71,11 +71,20 @@ def compute(
         data = snapshot.cohort(site_ids, filters, as_of, research=deidentified)
     else:
         data = load_cohort(site_ids, filters, as_of=as_of, research=deidentified)
-    board = build_dashboard(data, models=models)
+    labels = surgeon_labels(data, deidentified)
+
+    def aggregate() -> tuple[Dashboard, list[BenchmarkPanel]]:
+        panels = _benchmarks(data, labels, min_unit, deidentified) if models else []
+        return build_dashboard(data, models=models), panels
+
+    if cached:  # once per snapshot version: the page, its CSVs and the PDF share the result
+        key = ("cohort", tuple(sorted(site_ids)), as_of, deidentified, filters, models, min_unit)
+        shared, panels = snapshot.memo(data, key, aggregate)
+        board = replace(shared, tables=dict(shared.tables))  # the shared one stays as it is
+    else:
+        board, panels = aggregate()
     # Radiographic measures are not in the snapshot: one query on the filtered cohort's ids.
     board.add(radiographic_table(load_changes(site_ids, data)))
-    labels = surgeon_labels(data, deidentified)
-    panels = _benchmarks(data, labels, min_unit, deidentified) if models else []
     for panel in panels:
         board.add(panel.table)
     if deidentified:

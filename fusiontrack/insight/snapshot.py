@@ -24,9 +24,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -35,6 +35,7 @@ from fusiontrack.insight.filters import CohortFilter
 from fusiontrack.insight.queries import CohortData, load_snapshot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Change ids are read from this far below the last applied one: on PostgreSQL a slow
 #: transaction's change row becomes visible after rows with higher ids (ids are taken at
@@ -44,6 +45,8 @@ LOOKBACK = 500
 MAX_INCREMENTAL = 20_000
 #: Scoped views (sites × day × research) kept per snapshot.
 MAX_SCOPES = 32
+#: Results (`memo`) kept per snapshot.
+MAX_RESULTS = 64
 #: Change rows are kept at least this long (processes apply them within seconds).
 KEEP_CHANGES = dt.timedelta(days=1)
 
@@ -63,6 +66,8 @@ class _State:
     applied: int = 0
     seen: set[int] = field(default_factory=set)
     scoped: dict[ScopeKey, CohortData] = field(default_factory=dict)
+    #: Results computed from this snapshot (`memo`): dropped whenever the snapshot changes.
+    results: dict[Any, Any] = field(default_factory=dict)
     generation: int = 0
     refreshing: bool = False
 
@@ -105,6 +110,27 @@ def cohort(
 ) -> CohortData:
     """The filtered cohort, from the in-memory snapshot."""
     return full_cohort(site_ids, as_of, research=research).restrict(filters)
+
+
+def memo(data: CohortData, key: Any, compute: Callable[[], T]) -> T:
+    """``compute()`` once per snapshot version for ``key`` (which must name everything the
+    result depends on besides the snapshot: scope, filters, options). Why: the attrition and
+    benchmarking models take seconds on a large registry and the page, its CSV downloads and
+    the PDF ask for the same ones; any change to the registry starts a new snapshot version,
+    so a remembered result is never stale. ``data`` is the cohort the result is computed from
+    (results of an older snapshot are not stored)."""
+    root = data.root_wide
+    with _STATE_LOCK:
+        hit = _STATE.results.get(key)
+        if hit is not None and hit[0] is root:
+            return hit[1]  # type: ignore[no-any-return]
+    value = compute()
+    with _STATE_LOCK:
+        if _STATE.base is not None and _STATE.base.wide_all is root:
+            if len(_STATE.results) >= MAX_RESULTS:
+                _STATE.results.pop(next(iter(_STATE.results)))
+            _STATE.results[key] = (root, value)
+    return value
 
 
 def current() -> CohortData:
@@ -152,6 +178,7 @@ def _apply_changes() -> CohortData:
                 _STATE.applied = max(applied, max(todo.ids))
                 _STATE.seen = {i for i in seen | todo.ids if i > _STATE.applied - LOOKBACK}
                 _STATE.scoped.clear()
+                _STATE.results.clear()
             return _STATE.base if _STATE.base is not None else patched
 
 
@@ -194,6 +221,7 @@ def _full_load() -> CohortData:
             _STATE.base, _STATE.loaded_at = data, started
             _STATE.applied, _STATE.seen = start_id, start_seen
             _STATE.scoped.clear()
+            _STATE.results.clear()
     _prune()
     log.info("cohort snapshot loaded: %d episodes", len(data.episodes))
     return data
