@@ -130,7 +130,7 @@ def test_a_save_is_applied_without_a_full_reload(registry, today, full_loads):
     from fusiontrack.insight.filters import CohortFilter
     from fusiontrack.registry.models import Complication
 
-    p, anna, birger, _ = registry
+    p, _anna, birger, _ = registry
     calls, _ = full_loads
     before = snapshot.full_cohort([p.north.pk], today)
     assert (before.complications["episode_id"] == birger.episode.pk).sum() == 0
@@ -213,27 +213,57 @@ def test_a_change_from_another_process_is_seen_on_the_next_view(registry, today,
     assert len(calls) == 1
 
 
-def test_a_late_committed_change_below_the_applied_id_is_still_applied(registry, today):
-    """PostgreSQL hands out ids at insert and shows rows at commit: a row with a lower id can
-    appear after a higher one was applied. It is read within LOOKBACK and applied once."""
+def _approach(today, site, episode) -> str:  # type: ignore[no-untyped-def]
+    return snapshot.full_cohort([site.pk], today).episodes.loc[episode.pk, "approach"]
+
+
+@pytest.mark.parametrize("distance", [3, 800])
+def test_a_change_committed_late_below_the_applied_id_is_still_applied(registry, today, distance):
+    """PostgreSQL hands out ids at insert and shows rows at commit: a long transaction's row
+    (here: an id left free, then written after higher ones were applied) appears below ids
+    already applied, however far below, and is applied when it shows."""
     from fusiontrack.registry.models import Operation
 
     p, anna, birger, _ = registry
     snapshot.full_cohort([p.north.pk], today)
-    late = CohortChange.objects.create(episode_id=birger.episode.pk)
-    CohortChange.objects.create(episode_id=anna.episode.pk)
+    start = changes.cursor_at_load(1, time.monotonic()).applied
+    late_id = start + 1  # taken by the long transaction, not visible yet
+    CohortChange.objects.create(id=start + 1 + distance, episode_id=anna.episode.pk)
     snapshot.full_cohort([p.north.pk], today)
-    applied = snapshot._STATE.applied
-    # Pretend the late row was invisible when the later one was applied.
-    snapshot._STATE.seen.discard(late.pk)
+    assert late_id in dict(snapshot._STATE.cursor.missing_since)
     Operation.objects.filter(episode=birger.episode).update(approach="alif")
-    assert late.pk < applied
-    view = snapshot.full_cohort([p.north.pk], today)
-    assert view.episodes.loc[birger.episode.pk, "approach"] == "alif"
-    assert late.pk in snapshot._STATE.seen
+    CohortChange.objects.create(id=late_id, episode_id=birger.episode.pk)  # its commit
+    assert _approach(today, p.north, birger.episode) == "alif"
+    cursor = snapshot._STATE.cursor
+    assert late_id in cursor.seen or cursor.floor >= late_id
+    assert late_id not in dict(cursor.missing_since)
 
 
-def test_mark_everything_forces_one_full_reload(registry, today, full_loads):
+def test_a_patient_without_episodes_changes_nothing_and_breaks_nothing(registry, today, full_loads):
+    from fusiontrack.registry.models import Patient
+
+    p, *_ = registry
+    calls, _ = full_loads
+    before = snapshot.full_cohort([p.north.pk], today)
+    Patient.objects.create(
+        site=p.north,
+        mrn="N-9",
+        given_name="New",
+        family_name="Referral",
+        sex="male",
+        date_of_birth=dt.date(1970, 1, 1),
+    )
+    assert snapshot.full_cohort([p.north.pk], today) is before
+    assert snapshot._STATE.cursor.applied == changes.cursor_at_load(1, 0.0).applied
+    assert len(calls) == 1
+
+
+@pytest.fixture
+def reload_in_request(monkeypatch):
+    monkeypatch.setattr(snapshot, "RELOAD_IN_BACKGROUND", False)
+
+
+def test_mark_everything_forces_one_full_reload(registry, today, full_loads, reload_in_request):
     p, *_ = registry
     calls, _ = full_loads
     snapshot.full_cohort([p.north.pk], today)
@@ -243,15 +273,76 @@ def test_mark_everything_forces_one_full_reload(registry, today, full_loads):
     assert len(calls) == 2
 
 
-def test_a_restored_or_pruned_change_log_forces_a_full_reload(registry, today, full_loads):
+def test_a_restored_change_log_forces_a_full_reload(registry, today, full_loads, reload_in_request):
     p, anna, *_ = registry
     calls, _ = full_loads
     CohortChange.objects.create(episode_id=anna.episode.pk)
     snapshot.full_cohort([p.north.pk], today)
-    assert snapshot._STATE.applied > 0
+    assert snapshot._STATE.cursor.applied > 0
     CohortChange.objects.all().delete()  # e.g. a restore of a backup taken long ago
     snapshot.full_cohort([p.north.pk], today)
     assert len(calls) == 2
+
+
+def test_cursor_tracks_missing_ids_until_they_show_or_expire():
+    cursor = changes.Cursor(floor=10).advance([11, 14], now=0.0)
+    assert (cursor.floor, cursor.applied) == (11, 14)
+    assert [i for i, _ in cursor.missing_since] == [12, 13]
+    cursor = cursor.advance([13], now=5.0)
+    assert (cursor.floor, sorted(cursor.seen)) == (11, [13, 14])
+    cursor = cursor.advance([], now=changes.MAX_GAP_SECONDS + 1)  # 12 rolled back
+    assert (cursor.floor, cursor.seen, cursor.missing_since) == (14, frozenset(), ())
+    jump = changes.Cursor(floor=1).advance([changes.MAX_GAP_IDS + 10], now=0.0)
+    assert jump.floor == changes.MAX_GAP_IDS + 10  # a sequence jump is not tracked id by id
+
+
+def test_deleting_a_patient_writes_one_change_row(registry, today):
+    from fusiontrack.registry.models import Patient
+
+    p, anna, *_ = registry
+    CohortChange.objects.all().delete()
+    Patient.objects.get(pk=anna.patient.pk).delete()
+    assert list(CohortChange.objects.values_list("patient_id", "episode_id")) == [
+        (anna.patient.pk, None)
+    ]
+    view = snapshot.full_cohort([p.north.pk], today)
+    assert anna.episode.pk not in view.episodes.index
+
+
+def test_site_rename_reloads_everything_and_other_site_saves_nothing(registry, today):
+    p, *_ = registry
+    CohortChange.objects.all().delete()
+    p.north.name = "North Spine Centre (new wing)"
+    p.north.save()
+    assert CohortChange.objects.count() == 0
+    p.north.code = "nsc"
+    p.north.save()
+    assert list(CohortChange.objects.values_list("everything", flat=True)) == [True]
+
+
+def test_surgeon_renamed_or_deleted_reaches_the_snapshot(registry, today):
+    from django.contrib.auth import get_user_model
+
+    p, anna, *_ = registry
+    view = snapshot.full_cohort([p.north.pk], today)
+    assert view.episodes.loc[anna.episode.pk, "surgeon_id"] == p.sofia.pk
+    sofia = get_user_model().objects.get(pk=p.sofia.pk)
+    sofia.last_login = timezone_now()
+    sofia.save(update_fields=["last_login"])  # a login: not a rename
+    assert snapshot.full_cohort([p.north.pk], today) is view
+    sofia.last_name = "Lind-Berg"
+    sofia.save()
+    assert snapshot.full_cohort([p.north.pk], today).surgeon_names[sofia.pk].endswith("Lind-Berg")
+    sofia.delete()
+    assert pd.isna(
+        snapshot.full_cohort([p.north.pk], today).episodes.loc[anna.episode.pk, "surgeon_id"]
+    )
+
+
+def timezone_now():  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    return timezone.now()
 
 
 def test_only_records_the_cohort_reads_write_change_rows(registry, today):
@@ -268,16 +359,24 @@ def test_only_records_the_cohort_reads_write_change_rows(registry, today):
     assert list(CohortChange.objects.values_list("episode_id", flat=True)) == [anna.episode.pk]
 
 
-def test_prune_keeps_recent_change_rows(registry, today):
+def test_prune_keeps_recent_change_rows_and_the_newest(registry, today):
     from django.utils import timezone
 
     old = CohortChange.objects.create(everything=True)
-    CohortChange.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
+    newest = CohortChange.objects.create(everything=True)
     recent = CohortChange.objects.create(everything=True)
+    CohortChange.objects.filter(pk__in=[old.pk, recent.pk]).update(
+        created_at=timezone.now() - dt.timedelta(days=3)
+    )
+    CohortChange.objects.filter(pk=recent.pk).update(created_at=timezone.now())
+    CohortChange.objects.filter(pk=newest.pk).update(created_at=timezone.now())
     changes.prune(timezone.now() - dt.timedelta(days=1))
     remaining = set(CohortChange.objects.values_list("pk", flat=True))
     assert old.pk not in remaining
-    assert recent.pk in remaining
+    assert {newest.pk, recent.pk} <= remaining
+    CohortChange.objects.update(created_at=timezone.now() - dt.timedelta(days=3))
+    changes.prune(timezone.now() - dt.timedelta(days=1))
+    assert set(CohortChange.objects.values_list("pk", flat=True)) == {recent.pk}
 
 
 def _age(seconds: float) -> None:
@@ -346,7 +445,7 @@ def test_results_are_remembered_per_snapshot_version(registry, today):
     from fusiontrack.insight.service import compute
     from fusiontrack.registry.models import Complication
 
-    p, anna, birger, _ = registry
+    p, _anna, birger, _ = registry
 
     def view():  # type: ignore[no-untyped-def]
         return compute([p.north.pk], CohortFilter(), as_of=today, deidentified=False)

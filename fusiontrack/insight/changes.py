@@ -53,6 +53,50 @@ class Changes:
         return not self.ids
 
 
+#: How long an id below the newest applied one may stay missing before it is given up: a
+#: write transaction still open (its change rows get ids at insert but show at commit) or one
+#: that rolled back (its ids never show). Longer transactions than this are caught by the
+#: snapshot's expiry reload. A bulk import of 100,000 responses commits in about a minute.
+MAX_GAP_SECONDS = 900.0
+#: More missing ids than this between the applied ones (a sequence jump, e.g. after a restore)
+#: are given up at once rather than tracked.
+MAX_GAP_IDS = 100_000
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Which change ids a snapshot contains: every id up to ``floor``, plus ``seen`` above it.
+    Ids between ``floor`` and the highest seen that have not appeared (``missing_since``: when
+    first noticed) are read again on every check until they appear or expire."""
+
+    floor: int = 0
+    seen: frozenset[int] = frozenset()
+    missing_since: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def applied(self) -> int:
+        return max(self.seen, default=self.floor)
+
+    def advance(self, ids: Iterable[int], now: float) -> Cursor:
+        """The cursor after applying ``ids`` at time ``now`` (monotonic seconds)."""
+        seen = set(self.seen) | {int(i) for i in ids}
+        top = max(seen, default=self.floor)
+        if top - self.floor - len(seen) > MAX_GAP_IDS:
+            return Cursor(floor=top)
+        noticed = dict(self.missing_since)
+        missing = {
+            i: noticed.get(i, now)
+            for i in range(self.floor + 1, top)
+            if i not in seen and now - noticed.get(i, now) < MAX_GAP_SECONDS
+        }
+        floor = min(missing) - 1 if missing else top
+        return Cursor(
+            floor=floor,
+            seen=frozenset(i for i in seen if i > floor),
+            missing_since=tuple(sorted(missing.items())),
+        )
+
+
 def change_for(model_name: str, instance: Any) -> CohortChange | None:
     """The change row a saved or deleted ``instance`` of registry model ``model_name`` needs."""
     if model_name in EPISODE_RECORDS:
@@ -62,26 +106,84 @@ def change_for(model_name: str, instance: Any) -> CohortChange | None:
     if model_name == "patient":
         return CohortChange(patient_id=instance.pk)
     if model_name == "site":
-        return CohortChange(everything=True)
+        # Only a renamed code changes cohort rows (the site column); new sites have none yet.
+        renamed = getattr(instance, "_cohort_old_code", instance.code) != instance.code
+        return CohortChange(everything=True) if renamed else None
     return None
 
 
-def record(sender: type[models.Model], instance: Any, **_: Any) -> None:
+def _covered_by_parent(model_name: str, origin: Any) -> bool:
+    """A cascade from deleting a patient or an episode: the parent's own change row already
+    names every affected episode, so its children need none (a patient with 16 responses
+    would otherwise write 20-odd rows)."""
+    if origin is None:
+        return False
+    origin_model = origin.model if isinstance(origin, models.QuerySet) else type(origin)
+    parent = getattr(origin_model, "_meta", None)
+    if parent is None or parent.app_label != "registry":
+        return False
+    return parent.model_name in {"patient", "episode"} and parent.model_name != model_name
+
+
+def record(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     """Signal receiver: append the change row for ``instance`` (raw fixture loads included)."""
-    change = change_for(sender._meta.model_name or "", instance)
+    name = sender._meta.model_name or ""
+    if _covered_by_parent(name, kwargs.get("origin")):
+        return
+    change = change_for(name, instance)
     if change is not None:
         change.save(using=instance._state.db or "default")
 
 
+def remember_site_code(sender: type[models.Model], instance: Any, **_: Any) -> None:
+    """pre_save of a site: keep the stored code, so `change_for` can tell a rename."""
+    if instance.pk is not None:
+        stored = sender._default_manager.filter(pk=instance.pk).values_list("code", flat=True)
+        instance._cohort_old_code = stored.first() or instance.code
+
+
+NAME_FIELDS = frozenset({"first_name", "last_name", "username"})
+
+
+def surgeon_renamed(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    """post_save of a user: a name change shows on every episode they operated (a login's
+    ``last_login`` update is not one)."""
+    fields = kwargs.get("update_fields")
+    if kwargs.get("created") or (fields is not None and not NAME_FIELDS & set(fields)):
+        return
+    _mark_surgeon_episodes(instance.pk)
+
+
+def surgeon_deleted(sender: type[models.Model], instance: Any, **_: Any) -> None:
+    """pre_delete of a user: their episodes lose the surgeon by an UPDATE (SET_NULL) that
+    sends no signal, so mark them now, in the same transaction."""
+    _mark_surgeon_episodes(instance.pk)
+
+
+def _mark_surgeon_episodes(user_id: int) -> None:
+    from fusiontrack.registry.models import Episode
+
+    ids = list(Episode.objects.filter(surgeon_id=user_id).values_list("pk", flat=True))
+    if ids:
+        mark(episode_ids=ids)
+
+
 def connect() -> None:
-    """Connect `record` to post_save and post_delete of every tracked registry model."""
+    """Connect the receivers: post_save and post_delete of every tracked registry model, the
+    site-code check, and surgeon renames and deletions."""
     from django.apps import apps
-    from django.db.models.signals import post_delete, post_save
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
     for name in sorted(TRACKED):
         model = apps.get_model("registry", name)
         post_save.connect(record, sender=model, weak=False, dispatch_uid=f"cohort-save-{name}")
         post_delete.connect(record, sender=model, weak=False, dispatch_uid=f"cohort-del-{name}")
+    site = apps.get_model("registry", "site")
+    pre_save.connect(remember_site_code, sender=site, weak=False, dispatch_uid="cohort-site")
+    user = get_user_model()
+    post_save.connect(surgeon_renamed, sender=user, weak=False, dispatch_uid="cohort-user")
+    pre_delete.connect(surgeon_deleted, sender=user, weak=False, dispatch_uid="cohort-user-del")
 
 
 def mark(
@@ -102,25 +204,25 @@ def mark_everything() -> None:
     CohortChange.objects.create(everything=True)
 
 
-def visible(lookback: int) -> tuple[int, set[int]]:
-    """The newest change id (0 when none) and the ids visible now within ``lookback`` of it:
-    a full load already contains those; rows still uncommitted now appear later and are
-    applied then (see `since`)."""
+def cursor_at_load(lookback: int, now: float) -> Cursor:
+    """The cursor of a snapshot loaded now: the ids visible within ``lookback`` of the newest
+    are contained; ids in that window not visible yet (transactions still open) are missing
+    and applied when they show (see `Cursor`)."""
     ids = list(CohortChange.objects.order_by("-id").values_list("id", flat=True)[:lookback])
     latest = int(ids[0]) if ids else 0
-    return latest, {int(i) for i in ids if i > latest - lookback}
+    start = Cursor(floor=max(0, latest - lookback))
+    return start.advance([i for i in ids if i > start.floor], now)
 
 
-def since(after: int, *, skip: Iterable[int] = ()) -> Changes:
-    """Change rows with id > ``after`` that are not in ``skip``.
+def since(cursor: Cursor) -> Changes:
+    """Change rows the ``cursor`` does not contain (one indexed range query).
 
-    Callers pass ``after`` a little below the last id they applied (see ``snapshot.LOOKBACK``):
-    on PostgreSQL ids are handed out at insert but become visible at commit, so a slow
-    transaction's row can appear after a higher id was already seen.
+    The row at ``cursor.floor`` itself is read too (and skipped) so that ``newest`` shows
+    whether the log still reaches back to what was applied.
     """
-    skip = set(skip)
+    skip = set(cursor.seen) | {cursor.floor}
     every = list(
-        CohortChange.objects.filter(id__gt=after).values_list(
+        CohortChange.objects.filter(id__gte=cursor.floor).values_list(
             "id", "episode_id", "patient_id", "everything"
         )
     )
@@ -135,6 +237,10 @@ def since(after: int, *, skip: Iterable[int] = ()) -> Changes:
 
 
 def prune(older_than: dt.datetime) -> int:
-    """Delete change rows created before ``older_than``; the number deleted."""
-    deleted, _ = CohortChange.objects.filter(created_at__lt=older_than).delete()
+    """Delete change rows created before ``older_than`` except the newest row (snapshots
+    check that the log still reaches their last applied id); the number deleted."""
+    newest = CohortChange.objects.order_by("-id").values_list("id", flat=True).first()
+    if newest is None:
+        return 0
+    deleted, _ = CohortChange.objects.filter(created_at__lt=older_than, id__lt=newest).delete()
     return int(deleted)

@@ -178,7 +178,12 @@ def _frame(rows: Any, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _copy_frame(qs: Any, columns: Sequence[str]) -> pd.DataFrame:
-    sql, params = qs.query.sql_with_params()
+    from django.core.exceptions import EmptyResultSet
+
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # e.g. ``id__in=[]``: nothing to read
+        return pd.DataFrame(columns=list(columns))
     statement = connection.ops.compose_sql(sql, params)
     buffer = io.BytesIO()
     copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)"

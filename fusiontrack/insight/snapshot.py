@@ -37,9 +37,10 @@ from fusiontrack.insight.queries import CohortData, load_snapshot
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Change ids are read from this far below the last applied one: on PostgreSQL a slow
-#: transaction's change row becomes visible after rows with higher ids (ids are taken at
-#: insert, visibility comes at commit). Applied ids in this window are remembered and skipped.
+#: At a full load, change ids this far below the newest are checked for ones not visible yet:
+#: on PostgreSQL a slow transaction's change row becomes visible after rows with higher ids
+#: (ids are taken at insert, visibility comes at commit). After that, `changes.Cursor` tracks
+#: every id still missing below the newest applied one.
 LOOKBACK = 500
 #: More changed episodes than this are cheaper to get by one full reload.
 MAX_INCREMENTAL = 20_000
@@ -47,6 +48,9 @@ MAX_INCREMENTAL = 20_000
 MAX_SCOPES = 32
 #: Results (`memo`) kept per snapshot.
 MAX_RESULTS = 64
+#: Full reloads asked for by the change log (bulk loads, restores, site renames) run in the
+#: background while the current snapshot is served; False loads before answering (tests).
+RELOAD_IN_BACKGROUND = True
 #: Change rows are kept at least this long (processes apply them within seconds).
 KEEP_CHANGES = dt.timedelta(days=1)
 
@@ -62,9 +66,8 @@ ScopeKey = tuple[tuple[int, ...], dt.date, bool]
 class _State:
     base: CohortData | None = None
     loaded_at: float = 0.0
-    #: Highest change id applied, and the applied ids within LOOKBACK of it.
-    applied: int = 0
-    seen: set[int] = field(default_factory=set)
+    #: Which change rows the snapshot contains.
+    cursor: changes.Cursor = field(default_factory=changes.Cursor)
     scoped: dict[ScopeKey, CohortData] = field(default_factory=dict)
     #: Results computed from this snapshot (`memo`): dropped whenever the snapshot changes.
     results: dict[Any, Any] = field(default_factory=dict)
@@ -150,35 +153,39 @@ def current() -> CohortData:
 
 def _apply_changes() -> CohortData:
     with _STATE_LOCK:
-        base, applied, seen = _STATE.base, _STATE.applied, set(_STATE.seen)
+        base, cursor = _STATE.base, _STATE.cursor
     assert base is not None
-    news = changes.since(applied - LOOKBACK, skip=seen)
-    if news.empty and news.newest >= applied:  # the usual case: one query
+    news = changes.since(cursor)
+    if news.empty and news.newest >= cursor.applied:  # the usual case: one query
         return base
     with _LOAD_LOCK:  # one thread patches; the others wait and reuse its result
         with _STATE_LOCK:
-            base, applied, seen = _STATE.base, _STATE.applied, set(_STATE.seen)
-            generation = _STATE.generation
+            base, cursor, generation = _STATE.base, _STATE.cursor, _STATE.generation
         if base is None:
             return _full_load()
-        todo = changes.since(applied - LOOKBACK, skip=seen)
-        if todo.empty and todo.newest >= applied:
+        todo = changes.since(cursor)
+        if todo.empty and todo.newest >= cursor.applied:
             return base
-        if todo.everything or todo.newest < applied:  # bulk load, or a restored/pruned log
+        if todo.everything or todo.newest < cursor.applied:  # bulk load, restored log
+            if RELOAD_IN_BACKGROUND:
+                _start_background_reload()
+                return base
             return _full_load()
         episode_ids = _affected_episodes(base, todo)
         if len(episode_ids) > MAX_INCREMENTAL:
             return _full_load()
-        fresh = load_snapshot(episode_ids)
-        patched = base.replace(episode_ids, fresh)
-        _rederive(base, patched, fresh, episode_ids)
+        patched = base
+        if episode_ids:  # a patient without episodes changes no cohort row
+            fresh = load_snapshot(episode_ids)
+            patched = base.replace(episode_ids, fresh)
+            _rederive(base, patched, fresh, episode_ids)
         with _STATE_LOCK:
             if _STATE.base is base and _STATE.generation == generation:
                 _STATE.base = patched
-                _STATE.applied = max(applied, max(todo.ids))
-                _STATE.seen = {i for i in seen | todo.ids if i > _STATE.applied - LOOKBACK}
-                _STATE.scoped.clear()
-                _STATE.results.clear()
+                _STATE.cursor = cursor.advance(todo.ids, time.monotonic())
+                if patched is not base:
+                    _STATE.scoped.clear()
+                    _STATE.results.clear()
             return _STATE.base if _STATE.base is not None else patched
 
 
@@ -202,7 +209,7 @@ def _rederive(old: CohortData, new: CohortData, fresh: CohortData, episode_ids: 
     from fusiontrack.insight.aggregates import episode_flags
 
     gone = pd.Index(sorted(episode_ids))
-    for key, frame in old.derived.items():
+    for key, frame in list(old.derived.items()):  # other threads may add keys meanwhile
         if isinstance(key, tuple) and key[0] == "threshold_flags":
             added = episode_flags(fresh, key[1], key[2])
             kept = frame[~frame.index.isin(gone)]
@@ -214,23 +221,29 @@ def _full_load() -> CohortData:
     with _STATE_LOCK:
         generation = _STATE.generation
     started = time.monotonic()
-    start_id, start_seen = changes.visible(LOOKBACK)  # later ones: applied on the next use
+    cursor = changes.cursor_at_load(LOOKBACK, started)  # later rows: applied on the next use
     data = load_snapshot()
     with _STATE_LOCK:
         if _STATE.generation == generation:
-            _STATE.base, _STATE.loaded_at = data, started
-            _STATE.applied, _STATE.seen = start_id, start_seen
+            _STATE.base, _STATE.loaded_at, _STATE.cursor = data, started, cursor
             _STATE.scoped.clear()
             _STATE.results.clear()
-    _prune()
     log.info("cohort snapshot loaded: %d episodes", len(data.episodes))
+    _prune(started)
     return data
 
 
-def _prune() -> None:
-    """Delete change rows older than any process could still need (best effort)."""
+_LAST_PRUNE = [float("-inf")]
+
+
+def _prune(now: float) -> None:
+    """Delete change rows older than any process could still need (best effort, at most
+    hourly per process)."""
     from django.utils import timezone
 
+    if now - _LAST_PRUNE[0] < 3600:
+        return
+    _LAST_PRUNE[0] = now
     keep = max(KEEP_CHANGES, dt.timedelta(seconds=3 * ttl_seconds()))
     try:
         changes.prune(timezone.now() - keep)
@@ -262,3 +275,13 @@ def _reload_in_background() -> None:
 def warm() -> None:
     """Load the snapshot now unless loaded (start-up warm-up; waits for a load in flight)."""
     current()
+
+
+def refresh_if_old() -> None:
+    """In a worker forked from a preloading master: the inherited snapshot may be old (a
+    worker restarted hours after start-up); reload it in the background past the expiry."""
+    with _STATE_LOCK:
+        base, age = _STATE.base, time.monotonic() - _STATE.loaded_at
+        _STATE.refreshing = False  # a reload thread of the master did not survive the fork
+    if base is not None and age >= ttl_seconds():
+        _start_background_reload()

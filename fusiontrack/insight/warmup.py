@@ -51,10 +51,10 @@ def warm(as_of: dt.date) -> None:
     """Build the all-sites snapshot (every user's cohort is cut out of it); log, never raise
     (a missing table or database only means the first view loads it itself). ``as_of`` also
     prepares today's all-sites staff view."""
-    from fusiontrack.insight import snapshot
-    from fusiontrack.registry.models import Site
-
     try:
+        from fusiontrack.insight import snapshot
+        from fusiontrack.registry.models import Site
+
         site_ids = tuple(Site.objects.order_by("pk").values_list("pk", flat=True))
         if site_ids:
             snapshot.full_cohort(site_ids, as_of)

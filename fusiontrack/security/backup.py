@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -29,6 +30,9 @@ from fusiontrack.registry.audit import HASHED_FIELDS, ChainReport, verify_chain,
 
 AUDIT_TABLE = "registry_auditevent"
 AUDIT_COLUMNS = ("id", "hash", *HASHED_FIELDS)
+
+
+log = logging.getLogger(__name__)
 
 
 class BackupError(Exception):
@@ -277,6 +281,14 @@ def restore(path: Path) -> BackupReport:
 def _reload_cohort_snapshots() -> None:
     """Every server's in-memory cohort snapshot must reload the restored data (a restored
     change log may also be behind what they applied, which they detect as well)."""
+    from django.db import DatabaseError
+
     from fusiontrack.insight.changes import mark_everything
 
-    mark_everything()
+    try:
+        mark_everything()
+    except DatabaseError:  # a backup from before the change log: the restore itself succeeded
+        log.warning(
+            "restored a database without the cohort change log; run `python manage.py "
+            "migrate`, then restart the servers so their cohort snapshots reload"
+        )
