@@ -25,12 +25,23 @@ lint: $(STAMP)
 	$(BIN)/mypy fusiontrack/core
 
 # Tests run on SQLite; when FUSIONTRACK_TEST_DATABASE_URL is set (CI sets it), every test that
-# touches the database (marker django_db) runs again on that PostgreSQL server.
+# touches the database (marker django_db) runs again on that PostgreSQL server, at the same
+# time as the SQLite run (one per core; each with its own data directory). The PostgreSQL
+# run's output is printed after the SQLite run's; either run failing fails `make test`.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@mkdir -p var
 	@if [ -n "$$FUSIONTRACK_TEST_DATABASE_URL" ]; then \
-	  echo "== database tests again on PostgreSQL ($$FUSIONTRACK_TEST_DATABASE_URL) =="; \
-	  DATABASE_URL="$$FUSIONTRACK_TEST_DATABASE_URL" $(BIN)/python -m pytest -m django_db $(PYTEST_ARGS); \
+	  echo "== all tests on SQLite; database tests on PostgreSQL in parallel =="; \
+	  FUSIONTRACK_DATA_DIR=var/test-postgres DATABASE_URL="$$FUSIONTRACK_TEST_DATABASE_URL" \
+	    $(BIN)/python -m pytest -m django_db $(PYTEST_ARGS) > var/test-postgres.log 2>&1 & pg=$$!; \
+	  FUSIONTRACK_DATA_DIR=var/test-sqlite $(BIN)/python -m pytest $(PYTEST_ARGS); sqlite=$$?; \
+	  wait $$pg; postgres=$$?; \
+	  echo "== database tests on PostgreSQL ($$FUSIONTRACK_TEST_DATABASE_URL) =="; \
+	  cat var/test-postgres.log; \
+	  echo "== SQLite run: exit $$sqlite; PostgreSQL run: exit $$postgres =="; \
+	  [ $$sqlite -eq 0 ] && [ $$postgres -eq 0 ]; \
+	else \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	fi
 
 bench: $(STAMP)

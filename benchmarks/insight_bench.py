@@ -108,6 +108,20 @@ def _setup(url: str) -> None:
     djangoenv.setup()
 
 
+def _rss_mb() -> float:
+    """Resident memory of this process now (Linux /proc)."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def _snapshot_mb(data: Any) -> float:
+    """Memory of the snapshot's frames (deep, pandas' own count)."""
+    frames = [data.episodes, data.complications, data.reoperations, data.stays, data.fusion]
+    frames += [data.work, data.wide_all]
+    return sum(float(f.memory_usage(deep=True).sum()) for f in frames) / 1e6
+
+
 def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -133,7 +147,7 @@ def _after_changes(sites: tuple[int, ...], repeat: int) -> list[tuple[str, float
         return compute(sites, CohortFilter(), as_of=AS_OF, deidentified=False, models=False)
 
     out: list[tuple[str, float, str]] = []
-    check_s, _ = _timed(lambda: changes.since(snapshot._STATE.applied - snapshot.LOOKBACK), 20)
+    check_s, _ = _timed(lambda: changes.since(snapshot._STATE.cursor), 20)
     out.append(("freshness check per view (one query)", check_s, "change log"))
     operation = Operation.objects.order_by("pk").first()
     assert operation is not None
@@ -227,12 +241,15 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(("floor: one hand-written SQL query", floor_s, f"{len(floor_rows)} rows"))
     everything = CohortFilter()
     snapshot.invalidate()
+    rss_before = _rss_mb()
     load_s, data = _timed(lambda: snapshot.full_cohort(sites, AS_OF), 1)
+    frames_mb = _snapshot_mb(snapshot.current())
     rows.append(
         (
             "cold: SQL → pandas snapshot (once per process)",
             load_s,
-            f"{len(data.episodes):,} episodes, {len(data.scores):,} scores",
+            f"{len(data.episodes):,} episodes, {len(data.scores):,} scores; frames "
+            f"{frames_mb:,.0f} MB, process +{_rss_mb() - rss_before:,.0f} MB",
         )
     )
     direct_s, _ = _timed(
