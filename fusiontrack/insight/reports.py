@@ -7,7 +7,6 @@ vs after, complications, completeness of follow-up, then benchmarking between un
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import html
 import re
@@ -20,7 +19,7 @@ from fusiontrack.core import vocab
 from fusiontrack.core.outcomes import MEASURES, classify_change
 from fusiontrack.insight import charts
 from fusiontrack.insight.aggregates import MEASURE_ORDER, Table
-from fusiontrack.insight.presentation import cell, display
+from fusiontrack.insight.presentation import display
 from fusiontrack.insight.privacy import RULE
 from fusiontrack.insight.service import CohortView
 from fusiontrack.registry import models as m
@@ -93,48 +92,17 @@ def cohort_html(view: CohortView, *, as_of: dt.date, title: str = "") -> str:
 WIDE_COLUMNS = 8
 #: Tables with at most this many rows are kept on one page with their title.
 KEEP_ROWS = 18
-_NEGATIVE_ZERO = re.compile(r"^-(0(?:\.0+)?)( %)?$")
 _NUMBER = re.compile(r"[-+<>]?[\d,.]+( %)?|–")
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
-_CATEGORY_LABELS = {
-    "diagnosis": dict(vocab.DIAGNOSES),
-    "smoking": dict(vocab.SMOKING_STATUS),
-    "sex": dict(vocab.SEX),
-    "ASA class": dict(vocab.ASA_CLASSES),
-}
 
 
 def report_table(table: Table) -> dict[str, Any]:
-    """``presentation.display`` for print: time points in clinical order, interval bounds in
-    the unit of the estimate they bound, whole months as whole numbers, category codes as
-    labels, no "-0.00", numeric columns right-aligned, and the free-text ``note`` column of a
-    wider table moved under it (it pushed the attrition table past the right margin)."""
-    frame = table.frame
-    if "timepoint" in frame.columns and len(frame):
-        order = {tp: i for i, tp in enumerate(TP_ORDER)}
-        keys = pd.DataFrame(index=frame.index)
-        if "measure" in frame.columns:
-            seen = {m: i for i, m in enumerate(dict.fromkeys(frame["measure"].astype(str)))}
-            keys["measure"] = frame["measure"].astype(str).map(seen)
-        keys["timepoint"] = frame["timepoint"].astype(str).map(order).fillna(len(order))
-        frame = frame.loc[keys.sort_values(list(keys.columns), kind="stable").index]
-    out = display(dataclasses.replace(table, frame=frame.reset_index(drop=True)))
-    columns = [str(c) for c in frame.columns]
-    # presentation formats every "lower"/"upper" as a percentage of one; next to a mean (not a
-    # proportion, survival or estimate) they are in the measure's own unit.
-    in_units = bool({"mean", "mean_change"} & set(columns)) and not (
-        {"proportion", "survival", "estimate"} & set(columns)
-    )
-    variable = columns.index("variable") if "variable" in columns else None
-    for r, row in enumerate(frame.itertuples(index=False)):
-        for c, (column, value) in enumerate(zip(columns, row, strict=True)):
-            if in_units and column in ("lower", "upper"):
-                out["rows"][r][c] = cell("value", value)
-            elif column == "months" and isinstance(value, float) and value.is_integer():
-                out["rows"][r][c] = f"{value:.0f}"
-            elif column == "level" and variable is not None:
-                labels = _CATEGORY_LABELS.get(str(row[variable]), {})
-                out["rows"][r][c] = labels.get(value, out["rows"][r][c])
+    """``presentation.display`` for print (it already orders time points, puts interval
+    bounds in their estimate's unit and labels category codes): numeric columns
+    right-aligned, and the free-text ``note`` column of a wider table moved under it (it
+    pushed the attrition table past the right margin)."""
+    out = display(table)
+    columns = [str(c) for c in table.frame.columns]
     if "note" in columns and len(columns) > 2:
         out = _notes_below(out, columns.index("note"))
     return _polish(out)
@@ -154,8 +122,8 @@ def _notes_below(out: dict[str, Any], i: int) -> dict[str, Any]:
 
 
 def _polish(table: dict[str, Any]) -> dict[str, Any]:
-    """Print flags and "-0.00" -> "0.00" on a display table (also the benchmarking ones)."""
-    table["rows"] = [[_NEGATIVE_ZERO.sub(r"\1\2", str(v)) for v in row] for row in table["rows"]]
+    """Print flags on a display table (also the benchmarking ones)."""
+    table["rows"] = [[str(v) for v in row] for row in table["rows"]]
     # A column of numbers (or suppressed "<5" cells, or "–") is right-aligned.
     table["numeric"] = [
         bool(table["rows"]) and all(_NUMBER.fullmatch(row[i]) for row in table["rows"])
