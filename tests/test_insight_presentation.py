@@ -20,6 +20,7 @@ import pytest
 from fusiontrack.insight import charts
 from fusiontrack.insight.aggregates import Table
 from fusiontrack.insight.presentation import display
+from tests.test_insight_dashboard import cohort  # noqa: F401  (the shared fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -370,31 +371,10 @@ def test_funnel_labels_do_not_overlap_and_stay_inside_the_chart():
 # --- the page -----------------------------------------------------------------------------------
 
 
-def test_the_dashboard_page_prints_change_bounds_in_odi_points(personas, today, client_for):
-    """Change at 3 months: −16, −4, −10 → mean −10, 95 % CI −24.9 to 4.9 ODI points (hand
-    computation in tests/test_insight_dashboard.py)."""
-    from tests.conftest import build_patient
-
-    p = personas
-    build_patient(p.north, p.sofia, mrn="N-1001", today=today)
-    build_patient(
-        p.north,
-        p.sofia,
-        mrn="N-1002",
-        given="Birger",
-        family="Nilsson",
-        today=today,
-        odi_series={"baseline": 20, "3m": 18, "12m": 15},
-    )
-    build_patient(
-        p.north,
-        p.sofia,
-        mrn="N-1003",
-        given="Cleo",
-        family="Ekdahl",
-        today=today,
-        odi_series={"baseline": 25, "3m": 20},
-    )
+def test_the_dashboard_page_prints_change_bounds_in_odi_points(cohort, client_for):  # noqa: F811
+    """Change at 3 months: −16, −4, −10 → mean −10, 95 % CI −24.9 to 4.9 ODI points (the
+    four-patient fixture and its hand computation are in tests/test_insight_dashboard.py)."""
+    p = cohort
     from fusiontrack.insight.snapshot import invalidate
 
     invalidate()
