@@ -13,11 +13,11 @@ import csv
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.server_support import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,12 +42,6 @@ Complication.objects.create(
 )
 print(episode.pk)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -92,7 +86,7 @@ def test_master_loads_once_and_workers_see_other_processes_saves(tmp_path):
 
     env = _env(tmp_path)
     _python(LOAD, env)
-    port = _free_port()
+    port = free_port()
     argv = demo.gunicorn_argv("127.0.0.1", port)
     argv[argv.index("--workers") + 1] = "3"
     log_path = tmp_path / "gunicorn.log"
@@ -102,16 +96,9 @@ def test_master_loads_once_and_workers_see_other_processes_saves(tmp_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
+        assert wait_until_answering(f"{base}/accounts/login/", 90), log_path.read_text()[-3000:]
         session = requests.Session()
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if session.get(f"{base}/accounts/login/", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            time.sleep(0.3)
+        session.get(f"{base}/accounts/login/", timeout=30)  # the CSRF cookie
         login = session.post(
             f"{base}/accounts/login/",
             data={

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 
 import pytest
 
+from tests.server_support import free_port
 from tests.test_portal_scheduler import at, operated_patient
 
 pytestmark = pytest.mark.django_db
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -32,7 +26,7 @@ def smtp_server():
             self.messages.append(message)
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller, inbox
@@ -75,7 +69,7 @@ def test_smtp_server_down_means_retry_later_not_loss(personas, settings):
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()  # nobody listens
+    settings.EMAIL_PORT = free_port()  # nobody listens
     settings.EMAIL_TIMEOUT = 2
     operated_patient(personas.north, personas.sofia)
     report = run_once(at(28))

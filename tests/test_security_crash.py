@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.server_support import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,12 +48,6 @@ print(episode.pk)
 def _pg_base() -> str | None:
     url = os.environ.get("FUSIONTRACK_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
     return url if url.startswith(("postgres://", "postgresql://")) else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(database_url: str, data_dir: Path) -> dict[str, str]:
@@ -84,15 +79,8 @@ def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    import requests
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # until a worker answers, not just the master listens
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).ok:
-                return server
-        except requests.RequestException:
-            time.sleep(0.3)
+    if wait_until_answering(f"http://127.0.0.1:{port}/accounts/login/", 60):
+        return server
     os.killpg(server.pid, signal.SIGKILL)
     raise AssertionError("gunicorn did not start")
 
@@ -147,7 +135,7 @@ def test_every_acknowledged_submission_survives_kill_9(tmp_path):
         )
         episode_id = int(made.stdout.strip().splitlines()[-1])
 
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = _start(env, port)
         url = f"{base}/episodes/{episode_id}/questionnaires/new/?instrument=nrs"
