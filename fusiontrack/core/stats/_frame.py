@@ -70,6 +70,11 @@ def category_levels(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, tu
     return levels
 
 
+def _as_text(series: pd.Series) -> pd.Series:
+    """Category values as text (the form `category_levels` names them in); blanks stay."""
+    return series.astype("object").where(series.isna(), series.astype(str))
+
+
 #: Categories with fewer patients than this, or in which every patient has the same outcome,
 #: are pooled before a logistic fit: such cells make the fit fail to converge (separation) or
 #: give unstable coefficients. Harrell FE. Regression Modeling Strategies, 2nd ed. Springer
@@ -97,7 +102,7 @@ def pool_sparse_levels(
         series = frame[column]
         if not _is_categorical(series):
             continue
-        text = series.astype("object").where(series.isna(), series.astype(str))
+        text = _as_text(series)
         table = pd.crosstab(text[known], outcome[known])
         if table.empty:
             continue
@@ -122,9 +127,7 @@ def apply_pooling(frame: pd.DataFrame, merged: Mapping[str, Mapping[str, str]]) 
         return frame
     out = frame.copy()
     for column, mapping in merged.items():
-        series = out[column]
-        text = series.astype("object").where(series.isna(), series.astype(str))
-        out[column] = text.replace(dict(mapping))
+        out[column] = _as_text(out[column]).replace(dict(mapping))
     return out
 
 
